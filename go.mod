@@ -1,0 +1,3 @@
+module github.com/heraldsse/herald
+
+go 1.26

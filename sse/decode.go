@@ -1,0 +1,362 @@
+package sse
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultMaxEventSize is the largest line, and the largest event, a [Decoder] accepts when
+// its MaxEventSize is zero: 8 MiB, room for the biggest chunks that LLM APIs stream.
+const DefaultMaxEventSize = 8 << 20
+
+// Errors the decoder reports for input past its limits. They are wrapped with the offset in
+// the stream where the limit was reached; test for them with errors.Is.
+var (
+	// ErrLineTooLong means a line exceeded the decoder's MaxEventSize.
+	ErrLineTooLong = errors.New("sse: line too long")
+	// ErrEventTooLarge means the fields of one event together exceeded MaxEventSize.
+	ErrEventTooLarge = errors.New("sse: event too large")
+)
+
+// initialBufferSize is the read buffer a Decoder starts with; it doubles as long lines need,
+// up to the line limit.
+const initialBufferSize = 16 << 10
+
+// Decoder reads events from a text/event-stream, following the WHATWG HTML standard's
+// event-stream interpretation rules exactly: one leading byte order mark is skipped; CR, LF
+// and CRLF end lines; comments and unknown fields are ignored; data lines are joined with LF;
+// an event without data is not dispatched; a retry field sets the reconnection time only
+// when it is all ASCII digits; an id field holding NUL is ignored; ill-formed UTF-8 becomes
+// U+FFFD; and an event cut off by the end of the stream is discarded.
+//
+// A Decoder is not safe for concurrent use.
+type Decoder struct {
+	// MaxEventSize bounds the length of one line and the total size of one event's id, type
+	// and data. Zero means DefaultMaxEventSize. Set it before the first call to Next.
+	MaxEventSize int
+
+	r         io.Reader
+	buf       []byte
+	start     int   // first unread byte in buf
+	end       int   // end of the buffered bytes
+	lf        int   // position in buf of the next LF at or after start, or -1
+	lfScanned int   // buf[:lfScanned] has been searched for an LF
+	crScanned int   // buf[start:crScanned] holds no CR
+	base      int64 // stream offset of buf[0]
+	readErr   error // error returned by r, reported once the buffer is drained
+	err       error // sticky error returned by Next
+	begun     bool  // the byte order mark check is done
+	afterCR   bool  // the previous line ended with CR: a leading LF belongs to it
+	sawData   bool  // a data field arrived since the last dispatch
+	idSet     bool  // an id field arrived since the last dispatch
+	retrySet  bool
+
+	data      []byte // data buffer; also scratch for building the event's strings
+	typ       []byte // event type buffer
+	id        []byte // last event ID buffer, valid when idSet
+	lastID    string // last event ID string
+	lastType  string // most recent dispatched type, reused while it repeats
+	retry     time.Duration
+	fieldSize int // bytes of id, type and data held for the pending event
+}
+
+// NewDecoder returns a Decoder that reads from r. It reads in chunks; wrap r in nothing.
+func NewDecoder(r io.Reader) *Decoder {
+	return &Decoder{r: r, lf: -1}
+}
+
+// LastEventID returns the stream's last event ID string: the value a browser would send in
+// the Last-Event-ID header when reconnecting. It changes when an event block carrying an id
+// field ends, whether or not that block dispatched an event.
+func (d *Decoder) LastEventID() string { return d.lastID }
+
+// Retry returns the reconnection time most recently set by a valid retry field, and whether
+// any was set.
+func (d *Decoder) Retry() (time.Duration, bool) { return d.retry, d.retrySet }
+
+// Next returns the next event the stream dispatches. At the end of the stream it returns
+// io.EOF, discarding an event that no blank line ended. A read error from the underlying
+// reader is returned as it is. After any error, Next keeps returning it.
+func (d *Decoder) Next() (Event, error) {
+	if d.err != nil {
+		return Event{}, d.err
+	}
+	for {
+		line, err := d.readLine()
+		if err != nil {
+			d.err = err
+			return Event{}, err
+		}
+		if len(line) == 0 {
+			if ev, ok := d.dispatch(); ok {
+				return ev, nil
+			}
+			continue
+		}
+		if err := d.processLine(line); err != nil {
+			d.err = err
+			return Event{}, err
+		}
+	}
+}
+
+// processLine interprets one non-empty line.
+func (d *Decoder) processLine(line []byte) error {
+	if line[0] == ':' {
+		return nil // comment
+	}
+	var name, value []byte
+	if colon := bytes.IndexByte(line, ':'); colon >= 0 {
+		name, value = line[:colon], line[colon+1:]
+		if len(value) > 0 && value[0] == ' ' {
+			value = value[1:]
+		}
+	} else {
+		name = line
+	}
+	switch string(name) {
+	case "data":
+		d.data = append(d.data, value...)
+		d.data = append(d.data, '\n')
+		d.sawData = true
+		d.fieldSize += len(value) + 1
+	case "event":
+		d.fieldSize += len(value) - len(d.typ)
+		d.typ = append(d.typ[:0], value...)
+	case "id":
+		if bytes.IndexByte(value, 0) >= 0 {
+			return nil
+		}
+		if d.idSet {
+			d.fieldSize -= len(d.id)
+		}
+		d.fieldSize += len(value)
+		d.id = append(d.id[:0], value...)
+		d.idSet = true
+	case "retry":
+		d.setRetry(value)
+		return nil
+	default:
+		return nil
+	}
+	if d.fieldSize > d.maxSize() {
+		return fmt.Errorf("%w: more than %d bytes at offset %d", ErrEventTooLarge, d.maxSize(), d.offset())
+	}
+	return nil
+}
+
+// setRetry applies a retry field. Only ASCII digits count; a value too large for a
+// time.Duration is ignored, as browsers ignore values that overflow their integers.
+func (d *Decoder) setRetry(value []byte) {
+	if len(value) == 0 {
+		return
+	}
+	const maxMillis = int64(1<<63-1) / int64(time.Millisecond)
+	var ms int64
+	for _, c := range value {
+		if c < '0' || c > '9' {
+			return
+		}
+		ms = ms*10 + int64(c-'0')
+		if ms > maxMillis {
+			return
+		}
+	}
+	d.retry = time.Duration(ms) * time.Millisecond
+	d.retrySet = true
+}
+
+// dispatch ends the pending event block, as a blank line does.
+func (d *Decoder) dispatch() (Event, bool) {
+	idChanged := d.idSet && string(d.id) != d.lastID
+	d.idSet = false
+	d.fieldSize = 0
+	if !d.sawData {
+		if idChanged {
+			d.lastID = string(d.validUTF8(d.id))
+		}
+		d.typ = d.typ[:0]
+		return Event{}, false
+	}
+	d.sawData = false
+
+	// One allocation holds the data and, when it changed, the new id.
+	data := d.data[:len(d.data)-1] // drop the final LF
+	n := len(data)
+	scratch := data
+	if idChanged {
+		scratch = append(scratch, d.id...)
+	}
+	// Check the parts apart: their bytes could join into a valid sequence at the seam.
+	if !utf8.Valid(data) || (idChanged && !utf8.Valid(d.id)) {
+		fixed := appendValidUTF8(nil, data)
+		n = len(fixed)
+		if idChanged {
+			fixed = appendValidUTF8(fixed, d.id)
+		}
+		scratch = fixed
+	}
+	s := string(scratch)
+	d.data = scratch[:0]
+	if idChanged {
+		d.lastID = s[n:]
+	}
+	ev := Event{ID: d.lastID, Type: d.eventType(), Data: s[:n]}
+	d.typ = d.typ[:0]
+	return ev, true
+}
+
+// eventType returns the pending event's type as a string, reusing the previous one when it
+// repeats so that a stream of same-named events allocates nothing for their names.
+func (d *Decoder) eventType() string {
+	if len(d.typ) == 0 {
+		return "message"
+	}
+	if string(d.typ) != d.lastType {
+		d.lastType = string(d.validUTF8(d.typ))
+	}
+	return d.lastType
+}
+
+func (d *Decoder) validUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	return appendValidUTF8(nil, b)
+}
+
+func (d *Decoder) maxSize() int {
+	if d.MaxEventSize > 0 {
+		return d.MaxEventSize
+	}
+	return DefaultMaxEventSize
+}
+
+// offset returns the stream offset of the next unread byte.
+func (d *Decoder) offset() int64 { return d.base + int64(d.start) }
+
+// readLine returns the next line without its line break. The slice is valid until the next
+// call. At the end of the stream it returns io.EOF, dropping an unterminated last line.
+func (d *Decoder) readLine() ([]byte, error) {
+	if !d.begun {
+		if err := d.skipBOM(); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		if d.afterCR && d.start < d.end {
+			d.afterCR = false
+			if d.buf[d.start] == '\n' {
+				d.start++
+			}
+		}
+		if i := d.indexLineBreak(); i >= 0 {
+			if i-d.start > d.maxSize() {
+				return nil, d.lineTooLong()
+			}
+			line := d.buf[d.start:i]
+			d.start = i + 1
+			if d.buf[i] == '\r' {
+				if d.start < d.end {
+					if d.buf[d.start] == '\n' {
+						d.start++
+					}
+				} else {
+					d.afterCR = true
+				}
+			}
+			return line, nil
+		}
+		if d.readErr != nil {
+			return nil, d.readErr
+		}
+		if d.end-d.start > d.maxSize() {
+			return nil, d.lineTooLong()
+		}
+		d.fill()
+	}
+}
+
+func (d *Decoder) lineTooLong() error {
+	return fmt.Errorf("%w: more than %d bytes at offset %d", ErrLineTooLong, d.maxSize(), d.offset())
+}
+
+// indexLineBreak returns the position in buf of the first CR or LF at or after start, or -1.
+// It remembers how far it has searched for each, so that every byte is searched at most once
+// for each: a line that arrives in many small reads, or a stream that ends its lines with CR
+// alone, costs linear time, not quadratic.
+func (d *Decoder) indexLineBreak() int {
+	if d.lf < d.start {
+		from := max(d.start, d.lfScanned)
+		if p := bytes.IndexByte(d.buf[from:d.end], '\n'); p >= 0 {
+			d.lf = from + p
+		} else {
+			d.lf = -1
+			d.lfScanned = d.end
+		}
+	}
+	limit := d.end
+	if d.lf >= 0 {
+		limit = d.lf
+	}
+	from := max(d.start, d.crScanned)
+	if p := bytes.IndexByte(d.buf[from:limit], '\r'); p >= 0 {
+		return from + p
+	}
+	d.crScanned = limit
+	return d.lf
+}
+
+// fill reads more input, first making room by moving unread bytes to the front of the
+// buffer or growing it.
+func (d *Decoder) fill() {
+	if d.buf == nil {
+		d.buf = make([]byte, min(initialBufferSize, d.maxSize()+1))
+	}
+	if d.start > 0 {
+		n := copy(d.buf, d.buf[d.start:d.end])
+		d.base += int64(d.start)
+		if d.lf >= d.start {
+			d.lf -= d.start
+		} else {
+			d.lf = -1
+		}
+		d.lfScanned = max(d.lfScanned-d.start, 0)
+		d.crScanned = max(d.crScanned-d.start, 0)
+		d.start, d.end = 0, n
+	}
+	if d.end == len(d.buf) {
+		size := min(2*len(d.buf), d.maxSize()+1)
+		grown := make([]byte, size)
+		copy(grown, d.buf[:d.end])
+		d.buf = grown
+	}
+	for range 100 {
+		n, err := d.r.Read(d.buf[d.end:])
+		d.end += n
+		if err != nil {
+			d.readErr = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	d.readErr = io.ErrNoProgress
+}
+
+// skipBOM drops one UTF-8 byte order mark at the very start of the stream.
+func (d *Decoder) skipBOM() error {
+	for d.end-d.start < 3 && d.readErr == nil {
+		d.fill()
+	}
+	d.begun = true
+	if bytes.HasPrefix(d.buf[d.start:d.end], []byte("\xEF\xBB\xBF")) {
+		d.start += 3
+	}
+	return nil
+}
