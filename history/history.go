@@ -101,10 +101,11 @@ type Log interface {
 	// caller that needs to know whether it missed some compares with Oldest.
 	Read(ctx context.Context, after Pos, limit int) ([]Entry, error)
 
-	// Oldest returns the first retained position and Newest the last; ok is false when the
-	// log holds nothing.
+	// Oldest returns the first retained position; ok is false when the log holds nothing.
 	Oldest(ctx context.Context) (pos Pos, ok bool, err error)
-	Newest(ctx context.Context) (pos Pos, ok bool, err error)
+
+	// Newest returns the last retained entry; ok is false when the log holds nothing.
+	Newest(ctx context.Context) (e Entry, ok bool, err error)
 
 	// Follow calls fn with every entry after pos, in order and without gaps, as they are
 	// appended (by this process or, for a shared store, by any), until ctx is done or fn

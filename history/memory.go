@@ -138,18 +138,17 @@ func (m *Memory) Oldest(_ context.Context) (Pos, bool, error) {
 }
 
 // Newest implements Log.
-func (m *Memory) Newest(_ context.Context) (Pos, bool, error) {
+func (m *Memory) Newest(_ context.Context) (Entry, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return Pos{}, false, ErrClosed
+		return Entry{}, false, ErrClosed
 	}
-	if m.next == 1 {
-		return Pos{}, false, nil
+	m.trimLocked(m.now())
+	if len(m.entries) == 0 {
+		return Entry{}, false, nil
 	}
-	// The newest position is known even when age retention has dropped the entry: a
-	// follower starting there must not replay, and must not see a gap.
-	return Pos{Major: m.next - 1}, true, nil
+	return m.entries[len(m.entries)-1], true, nil
 }
 
 // Follow implements Log.

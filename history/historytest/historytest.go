@@ -94,8 +94,8 @@ func Run(t *testing.T, open Factory, opts Options) {
 			t.Fatalf("Lookup unknown: %v", err)
 		}
 		newest, ok, err := log.Newest(ctx)
-		if err != nil || !ok || newest != last {
-			t.Fatalf("Newest = %v %v %v, want %v", newest, ok, err, last)
+		if err != nil || !ok || newest.Pos != last || newest.ID != "id-9" {
+			t.Fatalf("Newest = %v %v %v, want id-9 at %v", newest, ok, err, last)
 		}
 		oldest, ok, err := log.Oldest(ctx)
 		if err != nil || !ok || oldest != got[0].Pos {
