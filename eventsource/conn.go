@@ -228,10 +228,11 @@ func (c *Client) newRequest(ctx context.Context, p *prepared) (*http.Request, er
 }
 
 // isEventStream reports whether a Content-Type value is text/event-stream, with any
-// parameters, in any case.
+// parameters, in any case; like a browser it ignores
+// parameters it cannot parse.
 func isEventStream(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "text/event-stream"
+	return (err == nil || errors.Is(err, mime.ErrInvalidMediaParameter)) && mt == "text/event-stream"
 }
 
 // isToken reports whether s is an RFC 9110 token, the syntax of methods and header names.
