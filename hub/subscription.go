@@ -1,0 +1,321 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/heraldsse/herald/history"
+	"github.com/heraldsse/herald/sse"
+)
+
+// Filter says which updates a subscriber receives: those with a topic (canonical or
+// alternate) that one of its selectors selects, and, for private updates, only when Private
+// allows their topics.
+type Filter struct {
+	// Exact lists selectors that match one topic string exactly. The hub indexes them, so
+	// an update only visits the subscribers of its own topics.
+	Exact []string
+	// Match reports whether the subscriber's other selectors ("*", URI templates) select a
+	// topic. Nil when it has none. It must be safe for concurrent use and fast: it runs on
+	// the dispatcher for every update.
+	Match func(topic string) bool
+	// Private reports whether the subscriber may receive a private update with these
+	// topics. Nil means it receives no private update.
+	Private func(topics []string) bool
+}
+
+// SubscribeOptions describes a new subscription.
+type SubscribeOptions struct {
+	Filter
+	// LastEventID is the id of the last update the client saw: empty for none, "earliest"
+	// for all retained history, or an update id.
+	LastEventID string
+	// Info is kept with the subscription and returned by Subscription.Info, for listings.
+	Info any
+}
+
+// event is an update encoded once and shared by every queue it is in.
+type event struct {
+	pos  history.Pos
+	wire []byte
+}
+
+// Subscription is one subscriber's view of the hub: replay first, then live updates.
+// Its writer calls Replay once, then waits on Ready and calls Drain until Drain reports
+// why the subscription ended. Close it when the client goes away.
+type Subscription struct {
+	hub     *Hub
+	filter  Filter
+	exact   map[string]struct{}
+	general bool
+	info    any
+
+	replay      bool
+	replayFrom  history.Pos
+	livePos     history.Pos // updates after this come through the queue
+	lastEventID string      // reconciliation id for the client
+
+	offered history.Pos // dispatcher only: last update offered, to visit each once
+
+	ready chan struct{} // holds a token when the queue has news
+
+	mu     sync.Mutex
+	queue  []*event
+	spare  []*event
+	err    error
+	cursor history.Pos // last update handed to the writer
+	closed bool
+}
+
+// Subscribe registers a subscriber and returns its subscription. When opts.LastEventID is
+// set, the subscription first replays the retained updates after that id; an id that is
+// unknown or has left the history replays everything retained, and LastEventID then says
+// "earliest" so the client knows it may have missed updates.
+func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscription, error) {
+	s := &Subscription{
+		hub:    h,
+		filter: opts.Filter,
+		info:   opts.Info,
+		ready:  make(chan struct{}, 1),
+	}
+	switch opts.LastEventID {
+	case "":
+	case "earliest":
+		s.replay, s.lastEventID = true, "earliest"
+	default:
+		pos, err := h.log.Lookup(ctx, opts.LastEventID)
+		switch {
+		case errors.Is(err, history.ErrNotFound):
+			s.replay, s.lastEventID = true, "earliest"
+		case err != nil:
+			return nil, err
+		default:
+			s.replay, s.replayFrom, s.lastEventID = true, pos, opts.LastEventID
+		}
+	}
+	if len(opts.Exact) > 0 {
+		s.exact = make(map[string]struct{}, len(opts.Exact))
+		for _, t := range opts.Exact {
+			s.exact[t] = struct{}{}
+		}
+	}
+	s.general = opts.Match != nil
+
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, ErrHubClosed
+	}
+	s.livePos = h.dispatched
+	if !s.replay {
+		s.cursor = h.dispatched
+		s.lastEventID = h.dispatchedID
+		if s.lastEventID == "" {
+			s.lastEventID = "earliest"
+		}
+	} else {
+		s.cursor = s.replayFrom
+	}
+	for t := range s.exact {
+		set := h.exact[t]
+		if set == nil {
+			set = make(map[*Subscription]struct{})
+			h.exact[t] = set
+		}
+		set[s] = struct{}{}
+	}
+	if s.general {
+		h.general[s] = struct{}{}
+	}
+	h.count++
+	h.mu.Unlock()
+	h.changed()
+	return s, nil
+}
+
+// LastEventID returns the id the client should consider itself resumed after: the id it
+// asked for when that was found, "earliest" when replay starts at the beginning of the
+// retained history, or, without a request, the newest update at subscription time.
+func (s *Subscription) LastEventID() string { return s.lastEventID }
+
+// Info returns SubscribeOptions.Info.
+func (s *Subscription) Info() any { return s.info }
+
+// wants reports whether the filter selects e.
+func (s *Subscription) wants(e *history.Entry, matched bool) bool {
+	if !matched {
+		for _, t := range e.Topics {
+			if _, ok := s.exact[t]; ok || (s.filter.Match != nil && s.filter.Match(t)) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			return false
+		}
+	}
+	return !e.Private || (s.filter.Private != nil && s.filter.Private(e.Topics))
+}
+
+// offer queues ev when s wants it. It runs on the dispatcher with the hub lock held.
+func (s *Subscription) offer(ev *event, e *history.Entry, exactHit bool) {
+	if s.offered == ev.pos {
+		return // already visited through another of the update's topics
+	}
+	if !s.wants(e, exactHit) {
+		return
+	}
+	s.offered = ev.pos
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.queue) >= s.hub.queueSize {
+		s.err = ErrSlowConsumer
+		s.queue, s.spare = nil, nil
+	} else {
+		s.queue = append(s.queue, ev)
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Subscription) signal() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready returns a channel that receives when Drain has something to return: updates, or
+// the reason the subscription ended.
+func (s *Subscription) Ready() <-chan struct{} { return s.ready }
+
+// Replay sends the retained updates the client missed, in order, to write, a page at a
+// time: each call gets the wire bytes of several events. It does nothing when the client
+// asked for no replay. Call it once, before the first Drain.
+func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error) error {
+	if !s.replay {
+		return nil
+	}
+	const page = 256
+	after := s.replayFrom
+	var buf []byte
+	for {
+		entries, err := s.hub.log.Read(ctx, after, page)
+		if err != nil {
+			return err
+		}
+		buf = buf[:0]
+		done := len(entries) < page
+		for i := range entries {
+			e := &entries[i]
+			if s.livePos.Less(e.Pos) {
+				done = true // the queue has it
+				break
+			}
+			after = e.Pos
+			if !s.wants(e, false) {
+				continue
+			}
+			if buf, err = sse.AppendEvent(buf, sse.Event{ID: e.ID, Type: e.Type, Data: e.Data, Retry: e.Retry}); err != nil {
+				continue // cannot happen for updates that went through Publish
+			}
+		}
+		s.mu.Lock()
+		if s.cursor.Less(after) {
+			s.cursor = after
+		}
+		err = s.err
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if len(buf) > 0 {
+			if err := write(buf); err != nil {
+				return err
+			}
+		}
+		if done || len(entries) == 0 {
+			return nil
+		}
+	}
+}
+
+// Drain appends the wire bytes of every queued update to dst and returns it. When the
+// subscription has ended it returns the reason (ErrSlowConsumer, ErrHubClosed,
+// ErrHistoryGap) and nothing else: the client resumes from history. The byte slices are
+// shared and must not be modified.
+func (s *Subscription) Drain(dst [][]byte) ([][]byte, error) {
+	s.mu.Lock()
+	if s.err != nil {
+		err := s.err
+		s.mu.Unlock()
+		return dst, err
+	}
+	q := s.queue
+	s.queue = s.spare[:0]
+	cursor := s.cursor
+	for _, ev := range q {
+		if cursor.Less(ev.pos) {
+			dst = append(dst, ev.wire)
+			cursor = ev.pos
+		}
+	}
+	s.cursor = cursor
+	clear(q)
+	s.spare = q[:0]
+	s.mu.Unlock()
+	return dst, nil
+}
+
+// end stops the subscription with err; its writer learns it from Drain.
+func (s *Subscription) end(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+		s.queue, s.spare = nil, nil
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// Close removes the subscription from the hub. It is safe to call more than once.
+func (s *Subscription) Close() {
+	h := s.hub
+	h.mu.Lock()
+	if s.closed {
+		h.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for t := range s.exact {
+		if set := h.exact[t]; set != nil {
+			delete(set, s)
+			if len(set) == 0 {
+				delete(h.exact, t)
+			}
+		}
+	}
+	delete(h.general, s)
+	h.count--
+	h.mu.Unlock()
+	s.end(ErrHubClosed)
+	h.changed()
+}
+
+// Subscriptions returns the live subscriptions, in no particular order.
+func (h *Hub) Subscriptions() []*Subscription {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.allLocked()
+}
+
+// LastID returns the id of the newest update dispatched, or "" when there is none.
+func (h *Hub) LastID() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.dispatchedID
+}
