@@ -30,6 +30,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"decode", "print the events a browser would dispatch from a raw event stream", runDecode},
+		{"listen", "print the events of a live stream, reconnecting as a browser does", runListen},
 	}
 }
 
