@@ -31,6 +31,7 @@ func commands() []command {
 	return []command{
 		{"decode", "print the events a browser would dispatch from a raw event stream", runDecode},
 		{"listen", "print the events of a live stream, reconnecting as a browser does", runListen},
+		{"token", "print a JWT for a Mercure hub: publish and subscribe selectors, payload, expiry", runToken},
 	}
 }
 
