@@ -201,6 +201,7 @@ func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error
 		return nil
 	}
 	const page = 256
+	const replayChunk = 256 << 10 // bytes handed to write at once
 	after := s.replayFrom
 	var buf []byte
 	for {
@@ -222,6 +223,12 @@ func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error
 			}
 			if buf, err = sse.AppendEvent(buf, sse.Event{ID: e.ID, Type: e.Type, Data: e.Data, Retry: e.Retry}); err != nil {
 				continue // cannot happen for updates that went through Publish
+			}
+			if len(buf) >= replayChunk {
+				if err := write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
 			}
 		}
 		s.mu.Lock()
@@ -269,6 +276,13 @@ func (s *Subscription) Drain(dst [][]byte) ([][]byte, error) {
 	s.spare = q[:0]
 	s.mu.Unlock()
 	return dst, nil
+}
+
+// Err returns why the subscription ended, or nil while it is live.
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // end stops the subscription with err; its writer learns it from Drain.

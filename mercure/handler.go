@@ -1,0 +1,199 @@
+// Package mercure is the hub's HTTP surface: the Mercure protocol (0.x generation, as
+// deployed clients speak it) on top of package hub, with authorization, limits and the
+// subscriptions API.
+//
+// Everything lives under one path, /.well-known/mercure: GET subscribes (an event stream),
+// POST publishes (a form), and /.well-known/mercure/subscriptions lists subscriptions when
+// that API is enabled. Mount a Handler at the root of a mux, or anywhere the path reaches it
+// unchanged.
+package mercure
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/hub"
+	"github.com/heraldsse/herald/sse"
+	"github.com/heraldsse/herald/topic"
+)
+
+// Path is where the protocol lives.
+const Path = "/.well-known/mercure"
+
+// Defaults for Config's zero values.
+const (
+	DefaultHeartbeat    = 15 * time.Second
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxTopics    = 64
+	DefaultWriteTimeout = 10 * time.Second
+)
+
+// Config configures a Handler. Hub and PublisherKey are required.
+type Config struct {
+	// Hub routes the updates.
+	Hub *hub.Hub
+	// Publisher verifies publishers' tokens; publishing always needs one.
+	Publisher *auth.Verifier
+	// Subscriber verifies subscribers' tokens. Nil means subscribers can only be anonymous.
+	Subscriber *auth.Verifier
+	// Anonymous lets subscribers without a token receive public updates.
+	Anonymous bool
+	// PublishOrigins lists the origins allowed to publish with the mercureAuthorization
+	// cookie (a browser carries cookies on cross-site requests; this stops forged
+	// publishes). A publish authenticated by cookie from any other origin, or with no
+	// Origin header, is refused. Header and query tokens are not affected.
+	PublishOrigins []string
+	// Heartbeat is the interval of comment lines on idle streams. Zero means
+	// DefaultHeartbeat; negative disables them.
+	Heartbeat time.Duration
+	// WriteTimeout bounds each write to a subscriber; a client that does not read in time
+	// is disconnected. Zero means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// Subscriptions enables the subscriptions API and subscription events.
+	Subscriptions bool
+	// MaxBodyBytes bounds a publish request body. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxTopics bounds the topics of one publish and the selectors of one subscription.
+	// Zero means DefaultMaxTopics.
+	MaxTopics int
+	// MaxConnections bounds the open subscriber streams (503 past it); zero means no bound.
+	MaxConnections int
+	// MaxConnectionsPerIP bounds the streams of one client address (429 past it); zero
+	// means no bound.
+	MaxConnectionsPerIP int
+	// PublishRate bounds each publisher token to this many publishes per second, with a
+	// burst of PublishBurst (429 past it). Zero means no bound.
+	PublishRate  float64
+	PublishBurst int
+	// ShutdownRetry is the reconnection delay suggested to clients when the hub shuts
+	// down; each client gets a random delay between it and twice it, so that a restart
+	// does not bring every client back in the same instant. Zero means 1 s.
+	ShutdownRetry time.Duration
+	// Logger receives request diagnostics. Nil means slog.Default(). Tokens are never logged.
+	Logger *slog.Logger
+}
+
+// Handler serves the Mercure protocol. Create it with New.
+type Handler struct {
+	cfg      Config
+	logger   *slog.Logger
+	matcher  *topic.Matcher
+	conns    connLimiter
+	rates    rateLimiter
+	origins  map[string]struct{}
+	shutdown chan struct{}
+	stopOnce sync.Once
+	streams  sync.WaitGroup
+	metrics  Metrics
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Hub == nil {
+		return nil, errConfig("Config.Hub is required")
+	}
+	if cfg.Publisher == nil {
+		return nil, errConfig("Config.Publisher is required: publishing always needs a token")
+	}
+	if cfg.Heartbeat == 0 {
+		cfg.Heartbeat = DefaultHeartbeat
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxTopics <= 0 {
+		cfg.MaxTopics = DefaultMaxTopics
+	}
+	if cfg.ShutdownRetry <= 0 {
+		cfg.ShutdownRetry = time.Second
+	}
+	h := &Handler{
+		cfg:      cfg,
+		logger:   cfg.Logger,
+		matcher:  topic.NewMatcher(10000),
+		conns:    connLimiter{max: cfg.MaxConnections, perIP: cfg.MaxConnectionsPerIP},
+		rates:    rateLimiter{limit: rate.Limit(cfg.PublishRate), burst: max(cfg.PublishBurst, 1)},
+		origins:  make(map[string]struct{}),
+		shutdown: make(chan struct{}),
+	}
+	if h.logger == nil {
+		h.logger = slog.Default()
+	}
+	for _, o := range cfg.PublishOrigins {
+		h.origins[strings.TrimSuffix(o, "/")] = struct{}{}
+	}
+	return h, nil
+}
+
+type errConfig string
+
+func (e errConfig) Error() string { return "mercure: " + string(e) }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	switch {
+	case path == Path:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			h.subscribe(w, r)
+		case http.MethodPost:
+			h.publish(w, r)
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			h.fail(w, r, http.StatusMethodNotAllowed, "use GET to subscribe or POST to publish")
+		}
+	case h.cfg.Subscriptions && (path == subscriptionsPath || strings.HasPrefix(path, subscriptionsPath+"/")):
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			h.fail(w, r, http.StatusMethodNotAllowed, "the subscriptions API is read-only")
+			return
+		}
+		h.listSubscriptions(w, r)
+	default:
+		h.fail(w, r, http.StatusNotFound, "not found; the hub is at "+Path)
+	}
+}
+
+// fail answers a request with status and a one-line plain-text reason.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	h.metrics.requestError(status)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write([]byte(reason + "\n"))
+	if status >= 500 {
+		h.logger.Warn("mercure: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "reason", reason)
+	} else {
+		h.logger.Debug("mercure: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "reason", reason)
+	}
+}
+
+// Shutdown ends every open stream, each with a jittered retry hint, and waits until their
+// handlers have returned or ctx-like deadline passes. New subscriptions are refused with 503.
+func (h *Handler) Shutdown(deadline time.Time) {
+	h.stopOnce.Do(func() { close(h.shutdown) })
+	done := make(chan struct{})
+	go func() { h.streams.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+	}
+}
+
+// goodbye is what a stream hears when the hub shuts down: come back after a random delay
+// in [ShutdownRetry, 2*ShutdownRetry).
+func (h *Handler) goodbye() []byte {
+	d := h.cfg.ShutdownRetry + rand.N(h.cfg.ShutdownRetry)
+	return append(sse.AppendRetry(nil, d), hubClosing...)
+}

@@ -1,0 +1,125 @@
+package mercure_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldsse/herald/history"
+	"github.com/heraldsse/herald/mercure"
+)
+
+// A subscriber that stops reading must not delay the others, and must not make the hub
+// hold more than its bounded queue: it is ended as a slow consumer.
+func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
+	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 300 * time.Millisecond}, history.Retention{}, 16)
+	conn, err := net.Dial("tcp", th.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET %s?topic=t HTTP/1.1\r\nHost: x\r\n\r\n", mercure.Path) // and never read
+	fast := th.subscribe("topic=t", nil)
+	waitFor(t, func() bool { return th.hub.SubscriberCount() == 2 })
+
+	big := strings.Repeat("x", 64<<10)
+	const n = 200
+	start := time.Now()
+	for i := range n {
+		th.mustPublish(url.Values{"topic": {"t"}, "data": {big}, "id": {fmt.Sprint(i)}})
+	}
+	for i := range n {
+		if ev := fast.next(wait); ev.ID != fmt.Sprint(i) {
+			t.Fatalf("fast subscriber got %s, want %d", ev.ID, i)
+		}
+	}
+	t.Logf("fast subscriber received %d x 64 KiB in %v beside a stalled one", n, time.Since(start))
+	waitFor(t, func() bool { return th.handler.Metrics().SlowConsumers.Load() == 1 && th.hub.SubscriberCount() == 1 })
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The stream of a slow consumer is ended with a reason, and its client resumes without loss.
+func TestSlowConsumerResumesWithoutLoss(t *testing.T) {
+	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 300 * time.Millisecond}, history.Retention{}, 4)
+	// A reader that does not read until the queue has overflowed.
+	s := th.subscribe("topic=t", nil)
+	s.cancelReading()
+	// More than the loopback socket buffers hold, so the hub's writer blocks and the
+	// queue of 4 overflows.
+	const n = 400
+	for i := range n {
+		th.mustPublish(url.Values{"topic": {"t"}, "data": {strings.Repeat("y", 64<<10)}, "id": {fmt.Sprint(i)}})
+	}
+	waitFor(t, func() bool { return th.handler.Metrics().SlowConsumers.Load() == 1 })
+	// Resume from the last id it would have processed: nothing lost, nothing repeated.
+	r := th.subscribe("topic=t", http.Header{"Last-Event-Id": {"9"}})
+	for i := 10; i < n; i++ {
+		if ev := r.next(wait); ev.ID != fmt.Sprint(i) {
+			t.Fatalf("resumed stream got %s, want %d", ev.ID, i)
+		}
+	}
+}
+
+// 1,000 subscribers and 10 publishers: every subscriber receives every update exactly
+// once, in the hub's order.
+func TestManySubscribersManyPublishers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	const subscribers, publishers, each = 1000, 10, 30
+	tr := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: subscribers}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	streams := make([]*stream, subscribers)
+	for i := range streams {
+		streams[i] = th.subscribeWith(client, "topic=load")
+	}
+	waitFor(t, func() bool { return th.hub.SubscriberCount() == subscribers })
+
+	var wg sync.WaitGroup
+	for p := range publishers {
+		wg.Go(func() {
+			for i := range each {
+				th.mustPublish(url.Values{"topic": {"load"}, "data": {fmt.Sprintf("%d-%d", p, i)}})
+			}
+		})
+	}
+	wg.Wait()
+	entries, err := th.log.Read(t.Context(), history.Pos{}, 0)
+	if err != nil || len(entries) != publishers*each {
+		t.Fatalf("history holds %d entries, %v", len(entries), err)
+	}
+	var failed sync.Once
+	var check sync.WaitGroup
+	for _, s := range streams {
+		check.Go(func() {
+			for _, e := range entries {
+				ev, ok := s.tryNext(10 * time.Second)
+				if !ok || ev.ID != e.ID || ev.Data != e.Data {
+					failed.Do(func() { t.Errorf("a subscriber got %+v (ok %v), want %s %s", ev, ok, e.ID, e.Data) })
+					return
+				}
+			}
+		})
+	}
+	check.Wait()
+	for _, s := range streams {
+		s.close()
+	}
+}

@@ -1,0 +1,182 @@
+package mercure
+
+import (
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/history"
+	"github.com/heraldsse/herald/sse"
+)
+
+// maxRetryMillis bounds the retry field a publisher may set: a day is already far more than
+// any client should wait.
+const maxRetryMillis = 24 * 60 * 60 * 1000
+
+// publish handles POST /.well-known/mercure.
+func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
+	token, src, err := auth.TokenFromRequest(r)
+	if err != nil {
+		h.unauthorized(w, r, err)
+		return
+	}
+	claims, err := h.cfg.Publisher.Verify(token)
+	if err != nil {
+		h.unauthorized(w, r, err)
+		return
+	}
+	if src == auth.SourceCookie && !h.originAllowed(r) {
+		h.fail(w, r, http.StatusForbidden, "publishing with the authorization cookie needs an Origin from the publish allow-list")
+		return
+	}
+	if !h.rates.allow(tokenKey(token), time.Now()) {
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, r, http.StatusTooManyRequests, "too many publishes for this token; slow down")
+		return
+	}
+
+	u, status, reason := h.parseUpdate(w, r)
+	if status != 0 {
+		h.fail(w, r, status, reason)
+		return
+	}
+	if !auth.CanPublish(claims, u.Topics) {
+		h.fail(w, r, http.StatusForbidden, "the token may not publish to these topics")
+		return
+	}
+
+	e, err := h.cfg.Hub.Publish(r.Context(), u)
+	switch {
+	case errors.Is(err, history.ErrDuplicateID):
+		h.metrics.PublishFailed.Add(1)
+		h.fail(w, r, http.StatusConflict, "an update with this id already exists")
+		return
+	case errors.Is(err, history.ErrUnavailable), errors.Is(err, history.ErrClosed):
+		h.metrics.PublishFailed.Add(1)
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, r, http.StatusServiceUnavailable, "the history store is unavailable; retry later")
+		return
+	case err != nil:
+		h.metrics.PublishFailed.Add(1)
+		if r.Context().Err() != nil {
+			return // the publisher left; nothing to answer
+		}
+		h.fail(w, r, http.StatusInternalServerError, "the update could not be stored")
+		h.logger.Error("mercure: publish failed", "err", err)
+		return
+	}
+	h.metrics.Published.Add(1)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write([]byte(e.ID))
+}
+
+// parseUpdate reads and checks the publish form. It returns a status and reason when the
+// request must be refused.
+func (h *Handler) parseUpdate(w http.ResponseWriter, r *http.Request) (history.Update, int, string) {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(strings.ToLower(mt)) != "application/x-www-form-urlencoded" {
+		return history.Update{}, http.StatusBadRequest, "the body must be a form (application/x-www-form-urlencoded)"
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return history.Update{}, http.StatusRequestEntityTooLarge, "the body is larger than " + strconv.FormatInt(h.cfg.MaxBodyBytes, 10) + " bytes"
+		}
+		return history.Update{}, http.StatusBadRequest, "the form cannot be parsed: " + err.Error()
+	}
+	form := r.PostForm
+	u := history.Update{Topics: form["topic"], Data: form.Get("data"), Type: form.Get("type"), ID: form.Get("id")}
+	_, u.Private = form["private"]
+	if len(u.Topics) == 0 {
+		return u, http.StatusBadRequest, "missing topic"
+	}
+	if len(u.Topics) > h.cfg.MaxTopics {
+		return u, http.StatusBadRequest, "too many topics: at most " + strconv.Itoa(h.cfg.MaxTopics)
+	}
+	for _, t := range u.Topics {
+		if t == "" {
+			return u, http.StatusBadRequest, "empty topic"
+		}
+	}
+	if err := sse.CheckType(u.Type); err != nil {
+		return u, http.StatusBadRequest, "invalid type: it must not contain CR or LF"
+	}
+	if v := form.Get("retry"); v != "" || form.Has("retry") {
+		ms, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || strings.TrimLeft(v, "0123456789") != "" {
+			return u, http.StatusBadRequest, "invalid retry: it must be a non-negative integer of milliseconds"
+		}
+		if ms > maxRetryMillis {
+			return u, http.StatusBadRequest, "invalid retry: at most " + strconv.Itoa(maxRetryMillis) + " ms"
+		}
+		u.Retry = time.Duration(ms) * time.Millisecond
+	}
+	if form.Has("id") {
+		switch {
+		case u.ID == "":
+			return u, http.StatusBadRequest, "invalid id: empty"
+		case strings.HasPrefix(u.ID, "#"):
+			return u, http.StatusBadRequest, "invalid id: it must not start with #"
+		case sse.CheckID(u.ID) != nil:
+			return u, http.StatusBadRequest, "invalid id: it must not contain CR, LF or NUL"
+		case u.ID == "earliest":
+			return u, http.StatusBadRequest, "invalid id: \"earliest\" is reserved for replay"
+		}
+	} else {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return u, http.StatusInternalServerError, "cannot generate an id"
+		}
+		u.ID = "urn:uuid:" + id.String()
+	}
+	return u, 0, ""
+}
+
+// originAllowed reports whether a cookie-authenticated publish comes from an allowed origin.
+func (h *Handler) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	_, ok := h.origins[strings.TrimSuffix(origin, "/")]
+	if !ok {
+		_, ok = h.origins["*"]
+	}
+	return ok
+}
+
+// tokenKey identifies a token for rate limiting without keeping the token itself.
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return string(sum[:16])
+}
+
+// unauthorized answers 401 with a reason that never repeats the token.
+func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="mercure"`)
+	h.fail(w, r, http.StatusUnauthorized, "unauthorized: "+authReason(err))
+}
+
+// authReason says in a few words why a token was refused, without repeating it.
+func authReason(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrNoToken):
+		return "no token"
+	case errors.Is(err, auth.ErrMalformedHeader):
+		return "the Authorization header must be \"Bearer <token>\""
+	case errors.Is(err, auth.ErrExpired):
+		return "the token expired"
+	case errors.Is(err, auth.ErrNotYetValid):
+		return "the token is not valid yet"
+	default:
+		return "invalid token"
+	}
+}

@@ -1,0 +1,172 @@
+package mercure
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/hub"
+	"github.com/heraldsse/herald/topic"
+)
+
+// subscriber is what the hub keeps about a stream, for the subscriptions API.
+type subscriber struct {
+	id        string // urn:uuid
+	selectors []string
+	payload   json.RawMessage
+}
+
+// subscribe handles GET /.well-known/mercure.
+func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-h.shutdown:
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, r, http.StatusServiceUnavailable, "the hub is shutting down")
+		return
+	default:
+	}
+	query := r.URL.Query()
+	selectors := query["topic"]
+	if len(selectors) == 0 {
+		h.fail(w, r, http.StatusBadRequest, "missing topic selector")
+		return
+	}
+	if len(selectors) > h.cfg.MaxTopics {
+		h.fail(w, r, http.StatusBadRequest, "too many topic selectors: at most "+strconv.Itoa(h.cfg.MaxTopics))
+		return
+	}
+	for _, s := range selectors {
+		if s == "" {
+			h.fail(w, r, http.StatusBadRequest, "empty topic selector")
+			return
+		}
+	}
+
+	var claims *auth.Claims
+	token, _, err := auth.TokenFromRequest(r)
+	switch {
+	case errors.Is(err, auth.ErrNoToken):
+		if !h.cfg.Anonymous {
+			h.unauthorized(w, r, err)
+			return
+		}
+	case err != nil:
+		h.unauthorized(w, r, err)
+		return
+	case h.cfg.Subscriber == nil:
+		h.unauthorized(w, r, auth.ErrInvalidToken)
+		return
+	default:
+		c, err := h.cfg.Subscriber.Verify(token)
+		if err != nil {
+			h.unauthorized(w, r, err)
+			return
+		}
+		claims = c
+	}
+
+	ip := clientIP(r)
+	if status := h.conns.acquire(ip); status != 0 {
+		w.Header().Set("Retry-After", "5")
+		if status == http.StatusServiceUnavailable {
+			h.fail(w, r, status, "the hub holds as many streams as it may; retry later")
+		} else {
+			h.fail(w, r, status, "this client holds too many streams")
+		}
+		return
+	}
+	defer h.conns.release(ip)
+
+	lastEventID := r.Header.Get("Last-Event-ID")
+	if lastEventID == "" {
+		lastEventID = query.Get("lastEventID")
+	}
+	filter, err := h.filter(selectors, claims)
+	if err != nil {
+		h.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	info := &subscriber{id: newSubscriberID(), selectors: selectors}
+	if claims != nil {
+		info.payload = claims.Payload
+	}
+	ctx := r.Context()
+	sub, err := h.cfg.Hub.Subscribe(ctx, hub.SubscribeOptions{Filter: filter, LastEventID: lastEventID, Info: info})
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, r, http.StatusServiceUnavailable, "cannot subscribe now; retry later")
+		return
+	}
+	h.streams.Add(1)
+	defer h.streams.Done()
+	defer sub.Close()
+	h.metrics.Subscribes.Add(1)
+	defer h.metrics.Unsubscribes.Add(1)
+	if lastEventID != "" {
+		h.metrics.Replays.Add(1)
+	}
+	if h.cfg.Subscriptions {
+		h.announce(info, true)
+		defer h.announce(info, false)
+	}
+
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	hdr.Set("Last-Event-ID", sub.LastEventID())
+	w.WriteHeader(http.StatusOK)
+	sw := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout}
+	if r.Method == http.MethodHead {
+		sw.rc.Flush()
+		return
+	}
+	// An opening comment flushes the headers so the client's EventSource opens at once.
+	if err := sw.write([]byte(":\n")); err != nil {
+		return
+	}
+	var expires time.Time
+	if claims != nil {
+		expires = claims.ExpiresAt
+	}
+	err = sw.pump(ctx, sub, max(h.cfg.Heartbeat, 0), expires, h.shutdown, h.goodbye)
+	// A stalled client shows either as an overflowing queue or as a write that timed out.
+	var ne net.Error
+	if errors.Is(sub.Err(), hub.ErrSlowConsumer) || (errors.As(err, &ne) && ne.Timeout()) {
+		h.metrics.SlowConsumers.Add(1)
+	}
+	if err != nil && !isClientGone(err) && !errors.Is(err, hub.ErrHubClosed) && !errors.Is(err, errTokenExpired) && !errors.Is(err, hub.ErrSlowConsumer) {
+		h.logger.Debug("mercure: stream ended", "err", err)
+	}
+}
+
+// filter builds the hub filter for a subscriber's selectors and token.
+func (h *Handler) filter(selectors []string, claims *auth.Claims) (hub.Filter, error) {
+	var f hub.Filter
+	var others []string
+	for _, s := range selectors {
+		if s != topic.All && !strings.Contains(s, "{") {
+			f.Exact = append(f.Exact, s)
+		} else {
+			others = append(others, s)
+		}
+	}
+	if len(others) > 0 {
+		set, err := h.matcher.CompileSet(others)
+		if err != nil && set.Len() == 0 {
+			return f, err
+		}
+		// A selector that is not a valid template still matches its own text (see
+		// topic.Compile), as the draft reads any string as a selector.
+		f.Match = set.Match
+	}
+	if claims != nil && len(claims.Subscribe) > 0 {
+		f.Private = func(topics []string) bool { return auth.CanReceive(claims, topics) }
+	}
+	return f, nil
+}

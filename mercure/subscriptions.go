@@ -1,0 +1,159 @@
+package mercure
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/history"
+)
+
+const (
+	subscriptionsPath = Path + "/subscriptions"
+	jsonLDContext     = "https://mercure.rocks/"
+)
+
+func newSubscriberID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
+	}
+	return "urn:uuid:" + id.String()
+}
+
+// subscriptionTopic is the topic of the update announcing one subscription.
+func subscriptionTopic(selector, subscriber string) string {
+	return subscriptionsPath + "/" + url.PathEscape(selector) + "/" + url.PathEscape(subscriber)
+}
+
+// subscriptionJSON is a subscription as the protocol describes it in JSON-LD.
+type subscriptionJSON struct {
+	Context    string          `json:"@context,omitempty"`
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Topic      string          `json:"topic"`
+	Subscriber string          `json:"subscriber"`
+	Active     bool            `json:"active"`
+	Payload    json.RawMessage `json:"payload,omitempty"`
+}
+
+func (s *subscriber) describe(selector string, active bool) subscriptionJSON {
+	return subscriptionJSON{
+		ID:         subscriptionTopic(selector, s.id),
+		Type:       "Subscription",
+		Topic:      selector,
+		Subscriber: s.id,
+		Active:     active,
+		Payload:    s.payload,
+	}
+}
+
+// announce publishes one private update per selector saying that s subscribed or left.
+func (h *Handler) announce(s *subscriber, active bool) {
+	for _, sel := range s.selectors {
+		d := s.describe(sel, active)
+		d.Context = jsonLDContext
+		data, err := json.Marshal(d)
+		if err != nil {
+			continue
+		}
+		u := history.Update{ID: newSubscriberID(), Topics: []string{d.ID}, Private: true, Data: string(data)}
+		if _, err := h.cfg.Hub.Publish(context.Background(), u); err != nil {
+			h.logger.Warn("mercure: subscription event not published", "err", err)
+		}
+	}
+}
+
+// listSubscriptions handles GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]].
+func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), subscriptionsPath), "/")
+	var wantTopic, wantSub string
+	if rest != "" {
+		parts := strings.Split(rest, "/")
+		if len(parts) > 2 {
+			h.fail(w, r, http.StatusNotFound, "not found")
+			return
+		}
+		var err error
+		if wantTopic, err = url.PathUnescape(parts[0]); err != nil {
+			h.fail(w, r, http.StatusBadRequest, "the topic in the path is not URL-encoded correctly")
+			return
+		}
+		if len(parts) == 2 {
+			if wantSub, err = url.PathUnescape(parts[1]); err != nil {
+				h.fail(w, r, http.StatusBadRequest, "the subscriber in the path is not URL-encoded correctly")
+				return
+			}
+		}
+	}
+	// Access needs a subscriber token allowed to receive the updates of this URL.
+	token, _, err := auth.TokenFromRequest(r)
+	if err != nil || h.cfg.Subscriber == nil {
+		if err == nil {
+			err = auth.ErrInvalidToken
+		}
+		h.unauthorized(w, r, err)
+		return
+	}
+	claims, err := h.cfg.Subscriber.Verify(token)
+	if err != nil {
+		h.unauthorized(w, r, err)
+		return
+	}
+	self := subscriptionsPath
+	if rest != "" {
+		self = subscriptionsPath + "/" + rest
+	}
+	if !auth.CanReceive(claims, []string{self}) {
+		h.fail(w, r, http.StatusForbidden, "the token may not read these subscriptions")
+		return
+	}
+
+	lastID := h.cfg.Hub.LastID()
+	if lastID == "" {
+		lastID = "earliest"
+	}
+	var list []subscriptionJSON
+	for _, sub := range h.cfg.Hub.Subscriptions() {
+		info, ok := sub.Info().(*subscriber)
+		if !ok || (wantSub != "" && info.id != wantSub) {
+			continue
+		}
+		for _, sel := range info.selectors {
+			if wantTopic == "" || sel == wantTopic {
+				list = append(list, info.describe(sel, true))
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if wantSub != "" {
+		if len(list) == 0 {
+			h.fail(w, r, http.StatusNotFound, "no such subscription")
+			return
+		}
+		one := list[0]
+		one.Context = jsonLDContext
+		_ = enc.Encode(struct {
+			subscriptionJSON
+			LastEventID string `json:"lastEventID"`
+		}{one, lastID})
+		return
+	}
+	if list == nil {
+		list = []subscriptionJSON{}
+	}
+	_ = enc.Encode(struct {
+		Context       string             `json:"@context"`
+		ID            string             `json:"id"`
+		Type          string             `json:"type"`
+		LastEventID   string             `json:"lastEventID"`
+		Subscriptions []subscriptionJSON `json:"subscriptions"`
+	}{jsonLDContext, self, "Subscriptions", lastID, list})
+}
