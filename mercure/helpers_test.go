@@ -92,7 +92,7 @@ func startHub(t *testing.T, cfg mercure.Config, retention history.Retention, que
 	return th
 }
 
-func mustVerifier(t *testing.T, key string) *auth.Verifier {
+func mustVerifier(t testing.TB, key string) *auth.Verifier {
 	t.Helper()
 	v, err := auth.NewVerifier("HS256", []byte(key))
 	if err != nil {
@@ -104,13 +104,17 @@ func mustVerifier(t *testing.T, key string) *auth.Verifier {
 // token signs a Mercure token with golang-jwt directly, independent of package auth.
 func token(t *testing.T, key string, publish, subscribe []string, exp time.Duration) string {
 	t.Helper()
+	return signHS256(key, publish, subscribe, exp)
+}
+
+func signHS256(key string, publish, subscribe []string, exp time.Duration) string {
 	claims := jwt.MapClaims{"mercure": map[string]any{"publish": publish, "subscribe": subscribe}}
 	if exp != 0 {
 		claims["exp"] = time.Now().Add(exp).Unix()
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(key))
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return s
 }

@@ -26,9 +26,28 @@ func newSubscriberID() string {
 	return "urn:uuid:" + id.String()
 }
 
-// subscriptionTopic is the topic of the update announcing one subscription.
+// subscriptionTopic is the topic of the update announcing one subscription. Both parts are
+// encoded as an RFC 6570 simple expansion encodes them, so that the selector
+// "/.well-known/mercure/subscriptions{/topic}{/subscriber}" matches it.
 func subscriptionTopic(selector, subscriber string) string {
-	return subscriptionsPath + "/" + url.PathEscape(selector) + "/" + url.PathEscape(subscriber)
+	return subscriptionsPath + "/" + escapeComponent(selector) + "/" + escapeComponent(subscriber)
+}
+
+// escapeComponent percent-encodes every byte but RFC 3986's unreserved characters.
+func escapeComponent(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // subscriptionJSON is a subscription as the protocol describes it in JSON-LD.
