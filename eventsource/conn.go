@@ -125,6 +125,9 @@ func (c *Client) connect(ctx context.Context, p *prepared, deliver func(sse.Even
 		return result{err: fmt.Errorf("eventsource: %w", err)}
 	}
 	defer resp.Body.Close()
+	if timer != nil {
+		timer.Stop() // the reads of the body restart it, each for as long as it waits
+	}
 
 	switch resp.StatusCode {
 	case http.StatusOK:

@@ -8,7 +8,8 @@ import (
 
 // streamReader is what the decoder reads for one connection: first a block that restores
 // the last event ID from earlier connections, then the response body without its byte
-// order mark. Each read that brings bytes pushes the read timeout back.
+// order mark. The read timeout runs only while a read waits for the body: time spent on
+// the events between reads, in handlers or in the loop over Events, is not the server's.
 //
 // NOTE: sse.Decoder starts every stream with an empty last event ID, but a browser keeps
 // the one from the previous connection, so that events without an id carry it on. The
@@ -46,6 +47,10 @@ func (r *streamReader) Read(p []byte) (int, error) {
 		r.prefix = r.prefix[n:]
 		return n, nil
 	}
+	if r.timer != nil {
+		r.timer.Reset(r.timeout)
+		defer r.timer.Stop()
+	}
 	if !r.bomDone {
 		r.readHead()
 	}
@@ -57,11 +62,7 @@ func (r *streamReader) Read(p []byte) (int, error) {
 	if r.headErr != nil {
 		return 0, r.headErr
 	}
-	n, err := r.body.Read(p)
-	if n > 0 && r.timer != nil {
-		r.timer.Reset(r.timeout)
-	}
-	return n, err
+	return r.body.Read(p)
 }
 
 // readHead reads the first bytes of the body until they are known to be a BOM, which it

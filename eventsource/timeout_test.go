@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldsse/herald/eventsource"
+	"github.com/heraldsse/herald/sse"
 )
 
 // TestReadTimeoutCatchesDeadConnection: a connection that sends nothing, not even a
@@ -104,5 +105,44 @@ func TestReadTimeoutWaitingForHeaders(t *testing.T) {
 	}
 	if ev := recv(t, msgs); ev.Data != "answered" {
 		t.Errorf("event %+v", ev)
+	}
+}
+
+// TestReadTimeoutIgnoresSlowConsumer: the timeout measures the server's silence, not the
+// time handlers take: handlers slower than ReadTimeout do not kill a live connection.
+func TestReadTimeoutIgnoresSlowConsumer(t *testing.T) {
+	t.Parallel()
+	reqs := newRequests()
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		reqs.add(r, "")
+		startStream(w)
+		send(w, "data: 1\n\n")
+		for range 30 { // heartbeats, well within the timeout, then the next event
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+				send(w, ":\n")
+			}
+		}
+		send(w, "data: 2\n\n")
+		hold(r)
+	})
+	c := eventsource.New(srv.URL)
+	c.ReadTimeout = 50 * time.Millisecond
+	c.OnError = func(err error) { t.Errorf("OnError(%v)", err) }
+	c.OnOpen = func() { time.Sleep(120 * time.Millisecond) }
+	c.OnMessage = func(ev sse.Event) {
+		if ev.Data == "1" {
+			time.Sleep(120 * time.Millisecond)
+		} else {
+			c.Close()
+		}
+	}
+	if err := start(t, c)(); err != nil {
+		t.Fatal(err)
+	}
+	if got := reqs.count(); got != 1 {
+		t.Errorf("%d requests, want 1", got)
 	}
 }
