@@ -21,7 +21,8 @@ type Claims struct {
 	// Subject is the registered "sub" claim, empty when absent.
 	Subject string
 	// ExpiresAt is the registered "exp" claim, the zero Time when the token never expires.
-	// A hub ends a subscriber's stream at that time.
+	// A hub ends a subscriber's stream at that time (draft-07: "the connection MUST be
+	// closed by the hub at that time"); Verify's Leeway applies only to the first check.
 	ExpiresAt time.Time
 
 	// Compiled forms of Publish and Subscribe, filled by Verify. Claims built by hand leave

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -54,15 +55,15 @@ func (s Source) String() string {
 func TokenFromRequest(r *http.Request) (string, Source, error) {
 	if h := r.Header.Values("Authorization"); len(h) > 0 {
 		if len(h) > 1 {
-			return "", SourceHeader, errors.Join(ErrMalformedHeader, errors.New("more than one Authorization header"))
+			return "", SourceHeader, fmt.Errorf("%w: more than one", ErrMalformedHeader)
 		}
 		scheme, token, ok := strings.Cut(h[0], " ")
 		token = strings.TrimLeft(token, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return "", SourceHeader, errors.Join(ErrMalformedHeader, errors.New(`not the "Bearer" scheme`))
+			return "", SourceHeader, fmt.Errorf(`%w: not the "Bearer" scheme`, ErrMalformedHeader)
 		}
 		if token == "" || strings.ContainsAny(token, " \t") {
-			return "", SourceHeader, errors.Join(ErrMalformedHeader, errors.New(`"Bearer" must be followed by one token`))
+			return "", SourceHeader, fmt.Errorf(`%w: "Bearer" must be followed by one token`, ErrMalformedHeader)
 		}
 		return token, SourceHeader, nil
 	}
