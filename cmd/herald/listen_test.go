@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/heraldsse/herald/sse"
 )
 
@@ -317,4 +319,38 @@ func TestListenUsage(t *testing.T) {
 			t.Errorf("listen %q: exit %d, stdout %q, stderr %q", tc.args, code, out, errOut)
 		}
 	}
+}
+
+// TestListenLeavesNoGoroutine runs listen through a reconnection, a 204 and a Ctrl-C, and
+// checks that nothing it started is left. It is not parallel, so that no other test's
+// goroutines come and go meanwhile; those already there are ignored.
+func TestListenLeavesNoGoroutine(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ends":
+			if r.Header.Get("Last-Event-ID") != "" {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			streamHeaders(w)
+			fmt.Fprint(w, "retry: 1\nid: 1\ndata: x\n\n")
+		default:
+			streamHeaders(w)
+			fmt.Fprint(w, "data: y\n\n")
+			http.NewResponseController(w).Flush()
+			<-r.Context().Done()
+		}
+	}))
+	defer srv.Close()
+	if code, _, errOut := listen(t, context.Background(), srv.URL+"/ends"); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if code, out, errOut := listen(t, ctx, srv.URL+"/holds"); code != 0 || !strings.Contains(out, "y") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	srv.Close()
+	http.DefaultClient.CloseIdleConnections()
 }
