@@ -1,6 +1,6 @@
 module github.com/heraldsse/herald/bench
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/heraldsse/herald v0.0.0
