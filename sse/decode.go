@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -45,7 +46,8 @@ type Decoder struct {
 	end       int   // end of the buffered bytes
 	lf        int   // position in buf of the next LF at or after start, or -1
 	lfScanned int   // buf[:lfScanned] has been searched for an LF
-	crScanned int   // buf[start:crScanned] holds no CR
+	cr        int   // position in buf of the next CR at or after start, or -1
+	crScanned int   // buf[:crScanned] has been searched for a CR
 	base      int64 // stream offset of buf[0]
 	readErr   error // error returned by r, reported once the buffer is drained
 	err       error // sticky error returned by Next
@@ -55,18 +57,32 @@ type Decoder struct {
 	idSet     bool  // an id field arrived since the last dispatch
 	retrySet  bool
 
-	data      []byte // data buffer; also scratch for building the event's strings
+	// The pending event's data. While it is one line, that line is left where it was read,
+	// buf[dataStart:dataEnd] (dataInBuf), and copied once, straight into the event's string.
+	// A second data line, or a fill that would move or overwrite it, copies it into data.
+	dataInBuf bool
+	dataStart int
+	dataEnd   int
+	data      []byte // data lines, each followed by LF, when not dataInBuf
+
 	typ       []byte // event type buffer
 	id        []byte // last event ID buffer, valid when idSet
+	scratch   []byte // for repairing ill-formed UTF-8
 	lastID    string // last event ID string
 	lastType  string // most recent dispatched type, reused while it repeats
+	lastShort string // most recent short data, reused while it repeats
 	retry     time.Duration
 	fieldSize int // bytes of id, type and data held for the pending event
 }
 
+// maxSharedData is the longest data whose string a Decoder reuses when the next event
+// repeats it, as streams repeat heartbeats and sentinels ("ping", "[DONE]"); comparing
+// longer data with the previous event's would cost more than it saves.
+const maxSharedData = 16
+
 // NewDecoder returns a Decoder that reads from r. It reads in chunks; wrap r in nothing.
 func NewDecoder(r io.Reader) *Decoder {
-	return &Decoder{r: r, lf: -1}
+	return &Decoder{r: r, lf: -1, cr: -1}
 }
 
 // LastEventID returns the stream's last event ID string: the value a browser would send in
@@ -86,43 +102,63 @@ func (d *Decoder) Next() (Event, error) {
 		return Event{}, d.err
 	}
 	for {
-		line, err := d.readLine()
+		from, to, err := d.readLine()
 		if err != nil {
 			d.err = err
 			return Event{}, err
 		}
-		if len(line) == 0 {
+		if from == to {
 			if ev, ok := d.dispatch(); ok {
 				return ev, nil
 			}
 			continue
 		}
-		if err := d.processLine(line); err != nil {
+		if err := d.processLine(from, to); err != nil {
 			d.err = err
 			return Event{}, err
 		}
 	}
 }
 
-// processLine interprets one non-empty line.
-func (d *Decoder) processLine(line []byte) error {
-	if line[0] == ':' {
-		return nil // comment
-	}
+// processLine interprets the non-empty line buf[from:to].
+func (d *Decoder) processLine(from, to int) error {
+	line := d.buf[from:to]
+	// The fields that make up nearly every stream are recognized without searching the line
+	// for its colon: a name that matches here holds no colon, so its colon is the first.
 	var name, value []byte
-	if colon := bytes.IndexByte(line, ':'); colon >= 0 {
-		name, value = line[:colon], line[colon+1:]
-		if len(value) > 0 && value[0] == ' ' {
-			value = value[1:]
+	switch {
+	case line[0] == ':':
+		return nil // a comment
+	case len(line) >= 5 && line[4] == ':' && string(line[:4]) == "data":
+		name, value = line[:4], line[5:]
+	case len(line) >= 3 && line[2] == ':' && line[0] == 'i' && line[1] == 'd':
+		name, value = line[:2], line[3:]
+	case len(line) >= 6 && line[5] == ':' && string(line[:5]) == "event":
+		name, value = line[:5], line[6:]
+	default:
+		if colon := bytes.IndexByte(line, ':'); colon >= 0 {
+			name, value = line[:colon], line[colon+1:]
+		} else {
+			name = line
 		}
-	} else {
-		name = line
+	}
+	if len(value) > 0 && value[0] == ' ' {
+		value = value[1:]
 	}
 	switch string(name) {
 	case "data":
-		d.data = append(d.data, value...)
-		d.data = append(d.data, '\n')
-		d.sawData = true
+		if !d.sawData {
+			d.sawData = true
+			d.dataInBuf = true
+			d.dataStart = to - len(value)
+			d.dataEnd = to
+		} else {
+			if d.dataInBuf {
+				d.spillData()
+			}
+			d.data = append(d.data, value...)
+			d.data = append(d.data, '\n')
+		}
 		d.fieldSize += len(value) + 1
 	case "event":
 		d.fieldSize += len(value) - len(d.typ)
@@ -147,6 +183,13 @@ func (d *Decoder) processLine(line []byte) error {
 		return fmt.Errorf("%w: more than %d bytes at offset %d", ErrEventTooLarge, d.maxSize(), d.offset())
 	}
 	return nil
+}
+
+// spillData copies the pending event's single data line out of the read buffer.
+func (d *Decoder) spillData() {
+	d.data = append(d.data[:0], d.buf[d.dataStart:d.dataEnd]...)
+	d.data = append(d.data, '\n')
+	d.dataInBuf = false
 }
 
 // setRetry applies a retry field. Only ASCII digits count; a value too large for a
@@ -184,28 +227,48 @@ func (d *Decoder) dispatch() (Event, bool) {
 	}
 	d.sawData = false
 
-	// One allocation holds the data and, when it changed, the new id.
-	data := d.data[:len(d.data)-1] // drop the final LF
-	n := len(data)
-	scratch := data
-	if idChanged {
-		scratch = append(scratch, d.id...)
+	var data []byte
+	if d.dataInBuf {
+		data = d.buf[d.dataStart:d.dataEnd]
+		d.dataInBuf = false
+	} else {
+		data = d.data[:len(d.data)-1] // drop the final LF
 	}
+	d.data = d.data[:0]
+
+	var s string
+	switch {
 	// Check the parts apart: their bytes could join into a valid sequence at the seam.
-	if !utf8.Valid(data) || (idChanged && !utf8.Valid(d.id)) {
-		fixed := appendValidUTF8(nil, data)
-		n = len(fixed)
+	case !utf8.Valid(data) || (idChanged && !utf8.Valid(d.id)):
+		fixed := appendValidUTF8(d.scratch[:0], data)
+		n := len(fixed)
 		if idChanged {
 			fixed = appendValidUTF8(fixed, d.id)
 		}
-		scratch = fixed
+		d.scratch = fixed
+		s = string(fixed)
+		if idChanged {
+			d.lastID = s[n:]
+		}
+		s = s[:n]
+	case idChanged:
+		// One allocation holds the data and the new id, each copied once.
+		var b strings.Builder
+		b.Grow(len(data) + len(d.id))
+		b.Write(data)
+		b.Write(d.id)
+		s = b.String()
+		d.lastID = s[len(data):]
+		s = s[:len(data)]
+	case len(data) <= maxSharedData:
+		if string(data) != d.lastShort {
+			d.lastShort = string(data)
+		}
+		s = d.lastShort
+	default:
+		s = string(data)
 	}
-	s := string(scratch)
-	d.data = scratch[:0]
-	if idChanged {
-		d.lastID = s[n:]
-	}
-	ev := Event{ID: d.lastID, Type: d.eventType(), Data: s[:n]}
+	ev := Event{ID: d.lastID, Type: d.eventType(), Data: s}
 	d.typ = d.typ[:0]
 	return ev, true
 }
@@ -239,13 +302,12 @@ func (d *Decoder) maxSize() int {
 // offset returns the stream offset of the next unread byte.
 func (d *Decoder) offset() int64 { return d.base + int64(d.start) }
 
-// readLine returns the next line without its line break. The slice is valid until the next
-// call. At the end of the stream it returns io.EOF, dropping an unterminated last line.
-func (d *Decoder) readLine() ([]byte, error) {
+// readLine returns the position in buf of the next line, without its line break: the line
+// is buf[from:to], valid until the next call. At the end of the stream it returns io.EOF,
+// dropping an unterminated last line.
+func (d *Decoder) readLine() (from, to int, err error) {
 	if !d.begun {
-		if err := d.skipBOM(); err != nil {
-			return nil, err
-		}
+		d.skipBOM()
 	}
 	for {
 		if d.afterCR && d.start < d.end {
@@ -256,9 +318,9 @@ func (d *Decoder) readLine() ([]byte, error) {
 		}
 		if i := d.indexLineBreak(); i >= 0 {
 			if i-d.start > d.maxSize() {
-				return nil, d.lineTooLong()
+				return 0, 0, d.lineTooLong()
 			}
-			line := d.buf[d.start:i]
+			from = d.start
 			d.start = i + 1
 			if d.buf[i] == '\r' {
 				if d.start < d.end {
@@ -269,13 +331,13 @@ func (d *Decoder) readLine() ([]byte, error) {
 					d.afterCR = true
 				}
 			}
-			return line, nil
+			return from, i, nil
 		}
 		if d.readErr != nil {
-			return nil, d.readErr
+			return 0, 0, d.readErr
 		}
 		if d.end-d.start > d.maxSize() {
-			return nil, d.lineTooLong()
+			return 0, 0, d.lineTooLong()
 		}
 		d.fill()
 	}
@@ -286,29 +348,40 @@ func (d *Decoder) lineTooLong() error {
 }
 
 // indexLineBreak returns the position in buf of the first CR or LF at or after start, or -1.
-// It remembers how far it has searched for each, so that every byte is searched at most once
-// for each: a line that arrives in many small reads, or a stream that ends its lines with CR
-// alone, costs linear time, not quadratic.
+// It remembers where the next of each is, or how far it has searched for it, so that every
+// byte is searched at most once for each: a line that arrives in many small reads, or a
+// stream that ends its lines with CR alone, costs linear time, not quadratic; and a stream
+// that holds no CR is searched for one once per read, not once per line.
 func (d *Decoder) indexLineBreak() int {
+	if d.start < d.end && isLineBreak(d.buf[d.start]) {
+		return d.start // a blank line, as after every event: no need to search
+	}
 	if d.lf < d.start {
-		from := max(d.start, d.lfScanned)
-		if p := bytes.IndexByte(d.buf[from:d.end], '\n'); p >= 0 {
-			d.lf = from + p
-		} else {
-			d.lf = -1
-			d.lfScanned = d.end
+		d.lf = d.search('\n', &d.lfScanned)
+	}
+	if d.cr < d.start {
+		d.cr = -1
+		if d.crScanned < d.end { // a stream without CR skips the call
+			d.cr = d.search('\r', &d.crScanned)
 		}
 	}
-	limit := d.end
-	if d.lf >= 0 {
-		limit = d.lf
+	if d.cr >= 0 && (d.lf < 0 || d.cr < d.lf) {
+		return d.cr
 	}
-	from := max(d.start, d.crScanned)
-	if p := bytes.IndexByte(d.buf[from:limit], '\r'); p >= 0 {
-		return from + p
-	}
-	d.crScanned = limit
 	return d.lf
+}
+
+// search returns the position of the first c in buf at or after start, looking only past
+// *scanned, or -1; when there is none it marks the buffered bytes as searched.
+func (d *Decoder) search(c byte, scanned *int) int {
+	from := max(d.start, *scanned)
+	if from < d.end {
+		if p := bytes.IndexByte(d.buf[from:d.end], c); p >= 0 {
+			return from + p
+		}
+	}
+	*scanned = d.end
+	return -1
 }
 
 // fill reads more input, first making room by moving unread bytes to the front of the
@@ -317,14 +390,14 @@ func (d *Decoder) fill() {
 	if d.buf == nil {
 		d.buf = make([]byte, min(initialBufferSize, d.maxSize()+1))
 	}
+	if d.dataInBuf {
+		d.spillData() // the bytes are about to move or be overwritten
+	}
 	if d.start > 0 {
 		n := copy(d.buf, d.buf[d.start:d.end])
 		d.base += int64(d.start)
-		if d.lf >= d.start {
-			d.lf -= d.start
-		} else {
-			d.lf = -1
-		}
+		d.lf = shift(d.lf, d.start)
+		d.cr = shift(d.cr, d.start)
 		d.lfScanned = max(d.lfScanned-d.start, 0)
 		d.crScanned = max(d.crScanned-d.start, 0)
 		d.start, d.end = 0, n
@@ -349,8 +422,17 @@ func (d *Decoder) fill() {
 	d.readErr = io.ErrNoProgress
 }
 
+// shift returns the position pos in buf after the bytes before start are dropped, or -1 for
+// a position that is dropped too.
+func shift(pos, start int) int {
+	if pos >= start {
+		return pos - start
+	}
+	return -1
+}
+
 // skipBOM drops one UTF-8 byte order mark at the very start of the stream.
-func (d *Decoder) skipBOM() error {
+func (d *Decoder) skipBOM() {
 	for d.end-d.start < 3 && d.readErr == nil {
 		d.fill()
 	}
@@ -358,5 +440,4 @@ func (d *Decoder) skipBOM() error {
 	if bytes.HasPrefix(d.buf[d.start:d.end], []byte("\xEF\xBB\xBF")) {
 		d.start += 3
 	}
-	return nil
 }

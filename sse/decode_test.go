@@ -292,3 +292,69 @@ func TestDecoderTrickledLongLine(t *testing.T) {
 		t.Fatalf("got %d events, err %v", len(got), err)
 	}
 }
+
+// TestDecoderEventsOutliveBuffer checks that the strings of every event stay intact while
+// the decoder goes on reading, moving and refilling its buffer: events are kept until the
+// end and only then compared.
+func TestDecoderEventsOutliveBuffer(t *testing.T) {
+	t.Parallel()
+	var stream strings.Builder
+	var want []sse.Event
+	id := ""
+	for i := range 3000 {
+		data := strconv.Itoa(i) + strings.Repeat("·", i%50)
+		switch i % 4 {
+		case 0: // a new id and a type
+			id = "id-" + strconv.Itoa(i)
+			stream.WriteString("id: " + id + "\nevent: tick\ndata: " + data + "\n\n")
+			want = append(want, msg(id, "tick", data))
+		case 1: // several lines
+			stream.WriteString("data: " + data + "\r\ndata: second\r\n\r\n")
+			want = append(want, msg(id, "message", data+"\nsecond"))
+		case 2: // a short payload that repeats
+			stream.WriteString(": ping\ndata: [DONE]\r\r")
+			want = append(want, msg(id, "message", "[DONE]"))
+		case 3: // ill-formed UTF-8
+			stream.WriteString("data: " + data + "\xFF\n\n")
+			want = append(want, msg(id, "message", data+"\uFFFD"))
+		}
+	}
+	for name, r := range map[string]io.Reader{
+		"whole": strings.NewReader(stream.String()),
+		"half":  iotest.HalfReader(strings.NewReader(stream.String())),
+		"byte":  iotest.OneByteReader(strings.NewReader(stream.String())),
+	} {
+		got, _, err := decodeAll(t, r)
+		if err != io.EOF {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			for i := range min(len(got), len(want)) {
+				if got[i] != want[i] {
+					t.Fatalf("%s: event %d is %q, want %q", name, i, got[i], want[i])
+				}
+			}
+			t.Fatalf("%s: %d events, want %d", name, len(got), len(want))
+		}
+	}
+}
+
+// TestDecoderLateCR checks a CR that comes after a long run of LF-only lines, past several
+// refills of the buffer, still ends its line.
+func TestDecoderLateCR(t *testing.T) {
+	t.Parallel()
+	lf := strings.Repeat("data: x\n\n", 10000)
+	stream := lf + "data: a\rdata: b\r\n\r" + lf
+	for name, r := range map[string]io.Reader{
+		"whole": strings.NewReader(stream),
+		"half":  iotest.HalfReader(strings.NewReader(stream)),
+	} {
+		got, _, err := decodeAll(t, r)
+		if err != io.EOF || len(got) != 20001 {
+			t.Fatalf("%s: %d events, err %v", name, len(got), err)
+		}
+		if want := msg("", "message", "a\nb"); got[10000] != want {
+			t.Fatalf("%s: got %q, want %q", name, got[10000], want)
+		}
+	}
+}
