@@ -33,6 +33,9 @@ const (
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultMaxTopics    = 64
 	DefaultWriteTimeout = 10 * time.Second
+	// DefaultMaxTopicBytes bounds one topic or selector: matching a URI template against a
+	// long topic costs time in proportion to its length, and real topics are short IRIs.
+	DefaultMaxTopicBytes = 2048
 )
 
 // Config configures a Handler. Hub and PublisherKey are required.
@@ -63,6 +66,9 @@ type Config struct {
 	// MaxTopics bounds the topics of one publish and the selectors of one subscription.
 	// Zero means DefaultMaxTopics.
 	MaxTopics int
+	// MaxTopicBytes bounds the length of one topic or selector (400 past it). Zero means
+	// DefaultMaxTopicBytes.
+	MaxTopicBytes int
 	// MaxConnections bounds the open subscriber streams (503 past it); zero means no bound.
 	MaxConnections int
 	// MaxConnectionsPerIP bounds the streams of one client address (429 past it); zero
@@ -113,6 +119,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxTopics <= 0 {
 		cfg.MaxTopics = DefaultMaxTopics
+	}
+	if cfg.MaxTopicBytes <= 0 {
+		cfg.MaxTopicBytes = DefaultMaxTopicBytes
 	}
 	if cfg.ShutdownRetry <= 0 {
 		cfg.ShutdownRetry = time.Second

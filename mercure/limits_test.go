@@ -60,6 +60,7 @@ func TestPublishRefusals(t *testing.T) {
 		{"empty id", good, form, "topic=a&id=", 400, "id"},
 		{"type with LF", good, form, "topic=a&type=x%0Aid:%202", 400, "type"},
 		{"type with CR", good, form, "topic=a&type=x%0D", 400, "type"},
+		{"topic too long", good, form, "topic=" + strings.Repeat("t", 2049), 400, "topic too long"},
 		{"body too large", good, form, "topic=a&data=" + strings.Repeat("x", 1<<20), 413, "larger than"},
 	}
 	for _, tc := range cases {
@@ -118,6 +119,7 @@ func TestSubscribeRefusals(t *testing.T) {
 		{"no topic", "", http.Header{"Authorization": {"Bearer " + sub}}, 400},
 		{"empty topic", "topic=", http.Header{"Authorization": {"Bearer " + sub}}, 400},
 		{"too many topics", "topic=a&topic=b&topic=c", http.Header{"Authorization": {"Bearer " + sub}}, 400},
+		{"selector too long", "topic=" + strings.Repeat("s", 2049), http.Header{"Authorization": {"Bearer " + sub}}, 400},
 		{"anonymous not allowed", "topic=a", nil, 401},
 		{"bad token", "topic=a", http.Header{"Authorization": {"Bearer nope"}}, 401},
 		{"publisher key", "topic=a", http.Header{"Authorization": {"Bearer " + token(t, pubKey, nil, []string{"*"}, time.Hour)}}, 401},

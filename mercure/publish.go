@@ -105,6 +105,9 @@ func (h *Handler) parseUpdate(w http.ResponseWriter, r *http.Request) (history.U
 		if t == "" {
 			return u, http.StatusBadRequest, "empty topic"
 		}
+		if len(t) > h.cfg.MaxTopicBytes {
+			return u, http.StatusBadRequest, "topic too long: at most " + strconv.Itoa(h.cfg.MaxTopicBytes) + " bytes"
+		}
 	}
 	if err := sse.CheckType(u.Type); err != nil {
 		return u, http.StatusBadRequest, "invalid type: it must not contain CR or LF"

@@ -45,6 +45,10 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, http.StatusBadRequest, "empty topic selector")
 			return
 		}
+		if len(s) > h.cfg.MaxTopicBytes {
+			h.fail(w, r, http.StatusBadRequest, "topic selector too long: at most "+strconv.Itoa(h.cfg.MaxTopicBytes)+" bytes")
+			return
+		}
 	}
 
 	var claims *auth.Claims

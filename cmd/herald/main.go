@@ -29,6 +29,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "run a Mercure-protocol hub: publish over HTTP, subscribe with EventSource", runServe},
+		{"publish", "publish one update to a hub and print its id", runPublish},
 		{"decode", "print the events a browser would dispatch from a raw event stream", runDecode},
 		{"listen", "print the events of a live stream, reconnecting as a browser does", runListen},
 		{"token", "print a JWT for a Mercure hub: publish and subscribe selectors, payload, expiry", runToken},

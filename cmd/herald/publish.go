@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/heraldsse/herald/auth"
+)
+
+func runPublish(ctx context.Context, e env, args []string) int {
+	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
+	hub := fs.String("hub", "http://localhost:8080/.well-known/mercure", "the hub's URL")
+	var topics repeatedFlag
+	fs.Var(&topics, "topic", "topic of the update; repeat for alternate topics (the first is canonical)")
+	data := fs.String("data", "", "the update's data (\"@FILE\" reads a file, \"@-\" standard input)")
+	id := fs.String("id", "", "the update id (default: the hub generates one)")
+	typ := fs.String("type", "", "the SSE event name")
+	retry := fs.String("retry", "", "the SSE retry value, in milliseconds")
+	private := fs.Bool("private", false, "a private update, for authorized subscribers only")
+	token := fs.String("token", "", "publisher JWT (default: minted from --jwt-key)")
+	jwtKey := fs.String("jwt-key", "", "HS256 secret to mint a publisher token with (also HERALD_JWT_KEY)")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the hub")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: herald publish --hub URL --topic TOPIC --data DATA [flags]
+
+Publishes one update to a Mercure hub and prints the id the hub gave it.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if ok, code := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "herald publish: "+format+"\n", a...)
+		return 1
+	}
+	if len(topics) == 0 {
+		return fail("--topic is required")
+	}
+	if *token == "" {
+		key := *jwtKey
+		if key == "" {
+			key = os.Getenv("HERALD_JWT_KEY")
+		}
+		if key == "" {
+			return fail("a token is required: pass --token, or --jwt-key to mint one")
+		}
+		t, err := auth.Mint([]byte(key), "HS256", auth.Claims{Publish: topics}, 5*time.Minute)
+		if err != nil {
+			return fail("minting a token: %v", err)
+		}
+		*token = t
+	}
+	body := *data
+	if strings.HasPrefix(body, "@") {
+		var b []byte
+		var err error
+		if body == "@-" {
+			b, err = io.ReadAll(e.stdin)
+		} else {
+			b, err = os.ReadFile(body[1:])
+		}
+		if err != nil {
+			return fail("reading data: %v", err)
+		}
+		body = string(b)
+	}
+	form := url.Values{"topic": topics, "data": {body}}
+	if *id != "" {
+		form.Set("id", *id)
+	}
+	if *typ != "" {
+		form.Set("type", *typ)
+	}
+	if *retry != "" {
+		form.Set("retry", *retry)
+	}
+	if *private {
+		form.Set("private", "on")
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, *hub, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fail("%v", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+*token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fail("the hub answered %s: %s", resp.Status, strings.TrimSpace(string(answer)))
+	}
+	fmt.Fprintln(e.stdout, strings.TrimSpace(string(answer)))
+	return 0
+}
+

@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/history"
+	"github.com/heraldsse/herald/hub"
+	"github.com/heraldsse/herald/mercure"
+)
+
+// serveConfig holds herald serve's flags.
+type serveConfig struct {
+	addr, dataDir, store                  string
+	jwtKey, pubKey, subKey, jwtAlg        string
+	anonymous, subscriptions              bool
+	publishOrigins                        listFlag
+	heartbeat, historyAge, writeTimeout   time.Duration
+	shutdownGrace                         time.Duration
+	historySize, maxTopics, queueSize     int
+	maxTopicBytes                         int
+	maxConns, maxConnsPerIP, publishBurst int
+	maxBody                               int64
+	publishRate                           float64
+	logLevel                              string
+}
+
+func serveFlags(c *serveConfig) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.dataDir, "data", "./herald-data", "data directory (the generated key; the history file with a durable store)")
+	fs.StringVar(&c.store, "store", "memory", "history store: memory")
+	fs.StringVar(&c.jwtKey, "jwt-key", "", "HS256 secret for publisher and subscriber tokens (generated and kept in the data directory when no key is given)")
+	fs.StringVar(&c.pubKey, "publisher-jwt-key", "", "key for publisher tokens: an HMAC secret, or a PEM public key (or @FILE) for RS*/ES*/PS* algorithms (default: --jwt-key)")
+	fs.StringVar(&c.subKey, "subscriber-jwt-key", "", "key for subscriber tokens, as --publisher-jwt-key (default: --jwt-key)")
+	fs.StringVar(&c.jwtAlg, "jwt-alg", "HS256", "token signing algorithm: HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512")
+	fs.BoolVar(&c.anonymous, "anonymous", true, "let subscribers without a token receive public updates")
+	fs.Var(&c.publishOrigins, "publish-origins", "origins allowed to publish with the mercureAuthorization cookie (comma-separated or repeated)")
+	fs.DurationVar(&c.heartbeat, "heartbeat", mercure.DefaultHeartbeat, "interval of heartbeat comments on idle streams (0 disables)")
+	fs.BoolVar(&c.subscriptions, "subscriptions", false, "enable the subscriptions API and subscription events")
+	fs.IntVar(&c.historySize, "history-size", 100000, "updates kept for replay (0: no count limit)")
+	fs.DurationVar(&c.historyAge, "history-age", 24*time.Hour, "how long updates are kept for replay (0: no age limit)")
+	fs.IntVar(&c.queueSize, "queue-size", hub.DefaultQueueSize, "updates a subscriber may have waiting before it is disconnected as too slow")
+	fs.Int64Var(&c.maxBody, "max-body", mercure.DefaultMaxBodyBytes, "largest publish body, in bytes (413 past it)")
+	fs.IntVar(&c.maxTopics, "max-topics", mercure.DefaultMaxTopics, "most topics in one publish or subscription (400 past it)")
+	fs.IntVar(&c.maxTopicBytes, "max-topic-bytes", mercure.DefaultMaxTopicBytes, "longest topic or topic selector, in bytes (400 past it)")
+	fs.IntVar(&c.maxConns, "max-connections", 0, "most open subscriber streams (503 past it; 0: no limit)")
+	fs.IntVar(&c.maxConnsPerIP, "max-connections-per-ip", 0, "most open streams from one client address (429 past it; 0: no limit)")
+	fs.Float64Var(&c.publishRate, "publish-rate", 0, "publishes per second allowed to one token (429 past it; 0: no limit)")
+	fs.IntVar(&c.publishBurst, "publish-burst", 100, "publishes one token may make at once within --publish-rate")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", mercure.DefaultWriteTimeout, "time a subscriber has to accept a write before it is disconnected")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "time given to in-flight requests and streams on SIGTERM or SIGINT")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	return fs
+}
+
+func runServe(ctx context.Context, e env, args []string) int {
+	var c serveConfig
+	fs := serveFlags(&c)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: herald serve [flags]
+
+Runs a Mercure-protocol hub: publish with a form POST and a JWT, subscribe with an
+EventSource, at /.well-known/mercure. Every flag can also be set in the environment as
+HERALD_<NAME> (for example HERALD_JWT_KEY, HERALD_HISTORY_SIZE); a flag on the command
+line wins over the environment.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if ok, code := parseFlags(fs, e, args); !ok {
+		return code
+	}
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		fmt.Fprintf(e.stderr, "herald serve: %v\n", err)
+		return 2
+	}
+	if err := serve(ctx, e, &c, nil); err != nil {
+		fmt.Fprintf(e.stderr, "herald serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the hub until ctx is done. When ready is not nil it receives the listening
+// address once the hub accepts connections (tests use it).
+func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %v", err)
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %v", err)
+	}
+	secret, generated, err := hubSecret(c)
+	if err != nil {
+		return err
+	}
+	pubVerifier, err := verifierFor(c.jwtAlg, c.pubKey, secret)
+	if err != nil {
+		return fmt.Errorf("publisher key: %v", err)
+	}
+	subVerifier, err := verifierFor(c.jwtAlg, c.subKey, secret)
+	if err != nil {
+		return fmt.Errorf("subscriber key: %v", err)
+	}
+
+	log, err := openStore(c)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	h, err := hub.New(hub.Config{Log: log, QueueSize: c.queueSize, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	handler, err := mercure.New(mercure.Config{
+		Hub:                 h,
+		Publisher:           pubVerifier,
+		Subscriber:          subVerifier,
+		Anonymous:           c.anonymous,
+		PublishOrigins:      c.publishOrigins,
+		Heartbeat:           heartbeatSetting(c.heartbeat),
+		WriteTimeout:        c.writeTimeout,
+		Subscriptions:       c.subscriptions,
+		MaxBodyBytes:        c.maxBody,
+		MaxTopics:           c.maxTopics,
+		MaxTopicBytes:       c.maxTopicBytes,
+		MaxConnections:      c.maxConns,
+		MaxConnectionsPerIP: c.maxConnsPerIP,
+		PublishRate:         c.publishRate,
+		PublishBurst:        c.publishBurst,
+		Logger:              logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           routes(handler, c),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	url := hubURL(ln.Addr())
+	printWelcome(e.stdout, url, c, secret, generated)
+	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", c.store)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("herald: shutting down", "grace", c.shutdownGrace)
+	deadline := time.Now().Add(c.shutdownGrace)
+	shutdownCtx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	// Streams first: they never end on their own, and Shutdown would wait for them.
+	go handler.Shutdown(deadline)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	<-errc
+	return nil
+}
+
+func heartbeatSetting(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1 // mercure.Config: negative disables
+	}
+	return d
+}
+
+// routes mounts the protocol and the hub's own pages.
+func routes(m *mercure.Handler, c *serveConfig) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(mercure.Path, m)
+	mux.Handle(mercure.Path+"/", m)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "Herald hub. Subscribe with GET %s?topic=..., publish with a form POST to %s.\n", mercure.Path, mercure.Path)
+	})
+	return mux
+}
+
+// openStore opens the history the --store flag names.
+func openStore(c *serveConfig) (history.Log, error) {
+	r := history.Retention{MaxCount: c.historySize, MaxAge: c.historyAge}
+	switch c.store {
+	case "memory":
+		return history.NewMemory(r, nil), nil
+	default:
+		return nil, fmt.Errorf("--store %q: unknown store (known: memory)", c.store)
+	}
+}
+
+// hubSecret returns the HMAC secret for tokens: --jwt-key, or the key kept in the data
+// directory, generating it on first start.
+func hubSecret(c *serveConfig) (secret string, generated bool, err error) {
+	if c.jwtKey != "" {
+		return c.jwtKey, false, nil
+	}
+	if c.pubKey != "" && c.subKey != "" {
+		return "", false, nil
+	}
+	path := filepath.Join(c.dataDir, "jwt.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key := strings.TrimSpace(string(b))
+		if key == "" {
+			return "", false, fmt.Errorf("%s is empty: delete it to generate a new key, or pass --jwt-key", path)
+		}
+		return key, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("reading the key: %v", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", false, err
+	}
+	key := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, fmt.Errorf("storing the generated key: %v", err)
+	}
+	_, werr := f.WriteString(key + "\n")
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return "", false, fmt.Errorf("storing the generated key: %v", werr)
+	}
+	return key, true, nil
+}
+
+// verifierFor builds a token verifier from a key flag, falling back to the shared secret.
+func verifierFor(alg, key, secret string) (*auth.Verifier, error) {
+	if key == "" {
+		key = secret
+	}
+	if strings.HasPrefix(key, "@") {
+		b, err := os.ReadFile(key[1:])
+		if err != nil {
+			return nil, err
+		}
+		key = string(b)
+	}
+	return auth.NewVerifier(alg, []byte(key))
+}
+
+func hubURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// printWelcome tells a person how to use the hub they just started.
+func printWelcome(w io.Writer, url string, c *serveConfig, secret string, generated bool) {
+	fmt.Fprintf(w, "Herald hub: %s%s\n", url, mercure.Path)
+	if secret == "" || !strings.HasPrefix(strings.ToUpper(c.jwtAlg), "HS") {
+		return
+	}
+	if generated {
+		fmt.Fprintf(w, "Generated a token key in %s (mode 0600).\n", filepath.Join(c.dataDir, "jwt.key"))
+	}
+	token, err := auth.Mint([]byte(secret), c.jwtAlg, auth.Claims{Publish: []string{"*"}, Subscribe: []string{"*"}}, 24*time.Hour)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(w, `
+Subscribe:  curl -N '%[1]s%[2]s?topic=demo'
+Publish:    curl -d topic=demo -d data=hello -H 'Authorization: Bearer %[3]s' %[1]s%[2]s
+       or:  go run ./cmd/herald publish --hub %[1]s%[2]s --token %[3]s --topic demo --data hello
+(the token allows publishing and subscribing to every topic for 24 hours; mint others with "herald token")
+`, url, mercure.Path, token)
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startServe runs herald serve in-process with args and returns the hub's base URL and its
+// standard output once it listens, and a function that stops it and returns serve's result.
+func startServe(t *testing.T, args ...string) (string, *syncWriter, func() error) {
+	t.Helper()
+	var c serveConfig
+	fs := serveFlags(&c)
+	if err := fs.Parse(append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		t.Fatal(err)
+	}
+	out := &syncWriter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, env{strings.NewReader(""), out, io.Discard}, &c, ready) }()
+	var once sync.Once
+	var result error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(20 * time.Second):
+				result = errors.New("serve did not return after shutdown")
+			}
+		})
+		return result
+	}
+	select {
+	case addr := <-ready:
+		t.Cleanup(func() { stop() })
+		return "http://" + addr, out, stop
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return "", nil, nil
+}
+
+// syncWriter is a buffer that the server and the test may use at once.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestServeWithNoFlagsGeneratesKeyAndWorks(t *testing.T) {
+	var c serveConfig
+	serveFlags(&c).Parse(nil)
+	if c.addr != ":8080" || c.store != "memory" || c.dataDir != "./herald-data" || !c.anonymous {
+		t.Fatalf("defaults: %+v", c)
+	}
+
+	dir := t.TempDir()
+	base, out, _ := startServe(t, "--data", dir)
+	info, err := os.Stat(filepath.Join(dir, "jwt.key"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("generated key: %v, mode %v", err, info.Mode())
+	}
+	welcome := out.String()
+	tok := regexp.MustCompile(`Bearer ([A-Za-z0-9_.-]+)`).FindStringSubmatch(welcome)
+	if !strings.Contains(welcome, base+"/.well-known/mercure") || tok == nil {
+		t.Fatalf("welcome text:\n%s", welcome)
+	}
+
+	// Subscribe with a plain GET, publish with the herald publish command and the printed token.
+	resp, err := http.Get(base + "/.well-known/mercure?topic=demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	code, stdout, stderr := runHerald(t, "", "publish", "--hub", base+"/.well-known/mercure", "--token", tok[1], "--topic", "demo", "--data", "hello", "--type", "greeting")
+	if code != 0 || !strings.HasPrefix(stdout, "urn:uuid:") {
+		t.Fatalf("publish: exit %d, %q, %q", code, stdout, stderr)
+	}
+	id := strings.TrimSpace(stdout)
+	r := bufio.NewReader(resp.Body)
+	var got strings.Builder
+	for !strings.Contains(got.String(), "data: hello\n\n") {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream: %v after %q", err, got.String())
+		}
+		got.WriteString(line)
+	}
+	if !strings.Contains(got.String(), "id: "+id+"\nevent: greeting\n") {
+		t.Fatalf("stream: %q", got.String())
+	}
+
+	// A restart on the same directory keeps the key: the printed token still works.
+	if b, _ := os.ReadFile(filepath.Join(dir, "jwt.key")); len(strings.TrimSpace(string(b))) != 64 {
+		t.Fatalf("key file %q", b)
+	}
+}
+
+func TestServeKeepsKeyAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	c := &serveConfig{dataDir: dir}
+	k1, gen1, err := hubSecret(c)
+	if err != nil || !gen1 {
+		t.Fatal(err)
+	}
+	k2, gen2, err := hubSecret(c)
+	if err != nil || gen2 || k1 != k2 {
+		t.Fatalf("second start: %q %v %v", k2, gen2, err)
+	}
+	os.WriteFile(filepath.Join(dir, "jwt.key"), []byte("\n"), 0o600)
+	if _, _, err := hubSecret(c); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty key file: %v", err)
+	}
+}
+
+func TestServeFromEnvironment(t *testing.T) {
+	t.Setenv("HERALD_JWT_KEY", "env-secret-0123456789abcdef0123")
+	t.Setenv("HERALD_ANONYMOUS", "false")
+	base, _, _ := startServe(t)
+	resp, err := http.Get(base + "/.well-known/mercure?topic=a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("anonymous subscriber with HERALD_ANONYMOUS=false: %d", resp.StatusCode)
+	}
+	code, _, stderr := runHerald(t, "", "publish", "--hub", base+"/.well-known/mercure", "--jwt-key", "env-secret-0123456789abcdef0123", "--topic", "a", "--data", "x")
+	if code != 0 {
+		t.Fatalf("publish with the key from the environment: %s", stderr)
+	}
+	code, _, stderr = runHerald(t, "", "publish", "--hub", base+"/.well-known/mercure", "--jwt-key", "wrong-secret-0123456789abcdef01", "--topic", "a", "--data", "x")
+	if code != 1 || !strings.Contains(stderr, "401") {
+		t.Fatalf("publish with a wrong key: exit %d, %q", code, stderr)
+	}
+}
+
+func TestServeBadConfiguration(t *testing.T) {
+	for _, args := range [][]string{
+		{"--store", "nope"},
+		{"--jwt-alg", "none"},
+		{"--log-level", "loud"},
+		{"--history-size", "many"},
+	} {
+		code, _, stderr := runHerald(t, "", append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...)...)
+		if code == 0 || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	t.Setenv("HERALD_HEARTBEAT", "often")
+	if code, _, stderr := runHerald(t, "", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()); code != 2 || !strings.Contains(stderr, "HERALD_HEARTBEAT") {
+		t.Errorf("bad environment value: exit %d, %q", code, stderr)
+	}
+}
+
+func TestServeShutdownEndsStreamsWithRetry(t *testing.T) {
+	base, _, stop := startServe(t, "--shutdown-grace", "5s")
+	resp, err := http.Get(base + "/.well-known/mercure?topic=a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	body, _ := io.ReadAll(resp.Body)
+	if !regexp.MustCompile(`retry: \d+\n`).Match(body) {
+		t.Fatalf("stream ended without a retry hint: %q", body)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeHelpListsEveryFlagWithItsVariable(t *testing.T) {
+	code, out, _ := runHerald(t, "", "serve", "--help")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	var c serveConfig
+	serveFlags(&c).VisitAll(func(f *flag.Flag) {
+		if !strings.Contains(out, "-"+f.Name) {
+			t.Errorf("--help does not list --%s", f.Name)
+		}
+	})
+	if !strings.Contains(out, "HERALD_<NAME>") {
+		t.Error("--help does not explain the environment variables")
+	}
+}
