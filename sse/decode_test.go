@@ -358,3 +358,30 @@ func TestDecoderLateCR(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderRetryDigits checks that any run of ASCII digits counts, however long, as long
+// as its value fits a time.Duration of milliseconds.
+func TestDecoderRetryDigits(t *testing.T) {
+	t.Parallel()
+	maxMS := int64(1<<63-1) / int64(time.Millisecond)
+	cases := []struct {
+		value string
+		want  time.Duration
+		set   bool
+	}{
+		{"0000000000000", 0, true},
+		{"00000000000000000000000000000250", 250 * time.Millisecond, true},
+		{"1000000000000", 1000000000000 * time.Millisecond, true},
+		{strconv.FormatInt(maxMS, 10), time.Duration(maxMS) * time.Millisecond, true},
+		{strconv.FormatInt(maxMS+1, 10), 0, false},
+	}
+	for _, tc := range cases {
+		_, dec, err := decodeAll(t, strings.NewReader("retry: "+tc.value+"\n"))
+		if err != io.EOF {
+			t.Fatal(err)
+		}
+		if got, set := dec.Retry(); got != tc.want || set != tc.set {
+			t.Errorf("retry: %s gave %v, %v; want %v, %v", tc.value, got, set, tc.want, tc.set)
+		}
+	}
+}

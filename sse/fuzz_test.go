@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,15 +73,23 @@ func refDecode(stream []byte) (evs []sse.Event, lastID string, retry time.Durati
 }
 
 func refDigits(s string) (int64, bool) {
-	if s == "" || len(s) > 12 { // 12 digits stay far below time.Duration's range
+	if s == "" {
 		return 0, false
 	}
-	var n int64
 	for _, c := range []byte(s) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+	}
+	// Leading zeros do not make a number bigger ("retry: 0000000000000" is 0). A value too
+	// large for a time.Duration of milliseconds is ignored, as the decoder ignores it.
+	digits := strings.TrimLeft(s, "0")
+	if digits == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n > math.MaxInt64/int64(time.Millisecond) {
+		return 0, false
 	}
 	return n, true
 }
