@@ -33,7 +33,7 @@ func newHub(t *testing.T, queue int) *hub.Hub {
 func collect(t *testing.T, sub *hub.Subscription, n int) []sse.Event {
 	t.Helper()
 	var wire []byte
-	if err := sub.Replay(context.Background(), func(b []byte) error { wire = append(wire, b...); return nil }); err != nil {
+	if _, err := sub.Replay(context.Background(), func(b []byte) error { wire = append(wire, b...); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.After(5 * time.Second)

@@ -194,11 +194,12 @@ func (s *Subscription) signal() {
 func (s *Subscription) Ready() <-chan struct{} { return s.ready }
 
 // Replay sends the retained updates the client missed, in order, to write, a page at a
-// time: each call gets the wire bytes of several events. It does nothing when the client
-// asked for no replay. Call it once, before the first Drain.
-func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error) error {
+// time: each call gets the wire bytes of several events. It returns how many updates it
+// sent. It does nothing when the client asked for no replay. Call it once, before the
+// first Drain.
+func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error) (sent int, err error) {
 	if !s.replay {
-		return nil
+		return 0, nil
 	}
 	const page = 256
 	const replayChunk = 256 << 10 // bytes handed to write at once
@@ -207,7 +208,7 @@ func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error
 	for {
 		entries, err := s.hub.log.Read(ctx, after, page)
 		if err != nil {
-			return err
+			return sent, err
 		}
 		buf = buf[:0]
 		done := len(entries) < page
@@ -224,9 +225,10 @@ func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error
 			if buf, err = sse.AppendEvent(buf, sse.Event{ID: e.ID, Type: e.Type, Data: e.Data, Retry: e.Retry}); err != nil {
 				continue // cannot happen for updates that went through Publish
 			}
+			sent++
 			if len(buf) >= replayChunk {
 				if err := write(buf); err != nil {
-					return err
+					return sent, err
 				}
 				buf = buf[:0]
 			}
@@ -238,15 +240,15 @@ func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error
 		err = s.err
 		s.mu.Unlock()
 		if err != nil {
-			return err
+			return sent, err
 		}
 		if len(buf) > 0 {
 			if err := write(buf); err != nil {
-				return err
+				return sent, err
 			}
 		}
 		if done || len(entries) == 0 {
-			return nil
+			return sent, nil
 		}
 	}
 }

@@ -79,6 +79,7 @@ func TestBrowserSubscribesAndResumes(t *testing.T) {
 
 	// Cut every connection, and publish while the browser is away.
 	srv.CloseClientConnections()
+	http.DefaultClient.CloseIdleConnections() // the test's own keep-alive connection was cut too
 	id3 := th.mustPublish(url.Values{"topic": {topic}, "data": {"missed 1"}})
 	id4 := th.mustPublish(url.Values{"topic": {topic}, "data": {"missed 2"}, "type": {"note"}})
 	browsertest.WaitFor(t, tab, 10*time.Second, "the reconnection and the missed events", "window.opens >= 2 && window.got.length >= 4")

@@ -9,6 +9,9 @@
 package mercure
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -97,7 +100,7 @@ type Handler struct {
 	shutdown chan struct{}
 	stopOnce sync.Once
 	streams  sync.WaitGroup
-	metrics  Metrics
+	metrics  *Metrics
 }
 
 // New returns a Handler for cfg.
@@ -134,6 +137,7 @@ func New(cfg Config) (*Handler, error) {
 		rates:    rateLimiter{limit: rate.Limit(cfg.PublishRate), burst: max(cfg.PublishBurst, 1)},
 		origins:  make(map[string]struct{}),
 		shutdown: make(chan struct{}),
+		metrics:  newMetrics(),
 	}
 	if h.logger == nil {
 		h.logger = slog.Default()
@@ -157,7 +161,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.MethodGet, http.MethodHead:
 			h.subscribe(w, r)
 		case http.MethodPost:
-			h.publish(w, r)
+			sw := &statusWriter{ResponseWriter: w}
+			h.publish(sw, r)
+			if sw.status >= 400 && sw.status < 500 {
+				h.metrics.PublishRefused.Add(1)
+			}
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			h.fail(w, r, http.StatusMethodNotAllowed, "use GET to subscribe or POST to publish")
@@ -200,9 +208,37 @@ func (h *Handler) Shutdown(deadline time.Time) {
 	}
 }
 
+// Ready reports whether the hub can serve: it is not shutting down and its history store
+// answers. Readiness probes call it.
+func (h *Handler) Ready(ctx context.Context) error {
+	select {
+	case <-h.shutdown:
+		return errors.New("mercure: shutting down")
+	default:
+	}
+	if _, _, err := h.cfg.Hub.Log().Newest(ctx); err != nil {
+		return fmt.Errorf("mercure: history store: %w", err)
+	}
+	return nil
+}
+
 // goodbye is what a stream hears when the hub shuts down: come back after a random delay
 // in [ShutdownRetry, 2*ShutdownRetry).
 func (h *Handler) goodbye() []byte {
 	d := h.cfg.ShutdownRetry + rand.N(h.cfg.ShutdownRetry)
 	return append(sse.AppendRetry(nil, d), hubClosing...)
 }
+
+// statusWriter remembers the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -51,7 +51,9 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	start := time.Now()
 	e, err := h.cfg.Hub.Publish(r.Context(), u)
+	h.metrics.commitLatency.Observe(time.Since(start).Seconds())
 	switch {
 	case errors.Is(err, history.ErrDuplicateID):
 		h.metrics.PublishFailed.Add(1)

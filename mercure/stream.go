@@ -18,6 +18,7 @@ type streamWriter struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 	bufs    [][]byte
+	metrics *Metrics
 }
 
 // write writes chunks and flushes. Each chunk gets the full timeout: the deadline bounds
@@ -51,7 +52,10 @@ var (
 // pump replays what the subscriber missed, then writes live updates until the client goes
 // away, the subscription ends, the token expires or ctx is done. It returns why it stopped.
 func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every time.Duration, expires time.Time, shutdown <-chan struct{}, goodbye func() []byte) error {
-	if err := sub.Replay(ctx, func(wire []byte) error { return sw.write(wire) }); err != nil {
+	replayed, err := sub.Replay(ctx, func(wire []byte) error { return sw.write(wire) })
+	sw.metrics.Replayed.Add(int64(replayed))
+	sw.metrics.Deliveries.Add(int64(replayed))
+	if err != nil {
 		return err
 	}
 	var beat <-chan time.Time
@@ -97,6 +101,7 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 			if len(sw.bufs) == 0 {
 				continue
 			}
+			sw.metrics.Deliveries.Add(int64(len(sw.bufs)))
 			if err := sw.writeBuffers(); err != nil {
 				return err
 			}

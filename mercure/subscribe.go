@@ -111,9 +111,6 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	defer sub.Close()
 	h.metrics.Subscribes.Add(1)
 	defer h.metrics.Unsubscribes.Add(1)
-	if lastEventID != "" {
-		h.metrics.Replays.Add(1)
-	}
 	if h.cfg.Subscriptions {
 		h.announce(info, true)
 		defer h.announce(info, false)
@@ -125,7 +122,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Accel-Buffering", "no")
 	hdr.Set("Last-Event-ID", sub.LastEventID())
 	w.WriteHeader(http.StatusOK)
-	sw := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout}
+	sw := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout, metrics: h.metrics}
 	if r.Method == http.MethodHead {
 		sw.rc.Flush()
 		return

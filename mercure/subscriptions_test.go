@@ -131,3 +131,18 @@ func TestShutdownSendsJitteredRetry(t *testing.T) {
 		t.Fatalf("subscribe after shutdown: %d", status)
 	}
 }
+
+func TestReady(t *testing.T) {
+	th := startHub(t, mercure.Config{}, history.Retention{}, 0)
+	if err := th.handler.Ready(t.Context()); err != nil {
+		t.Fatalf("fresh hub not ready: %v", err)
+	}
+	th.log.Close()
+	if err := th.handler.Ready(t.Context()); err == nil {
+		t.Fatal("ready with a closed store")
+	}
+	th.handler.Shutdown(time.Now().Add(time.Second))
+	if err := th.handler.Ready(t.Context()); err == nil || !strings.Contains(err.Error(), "shutting down") {
+		t.Fatalf("ready while shutting down: %v", err)
+	}
+}

@@ -16,6 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/hub"
@@ -196,11 +200,31 @@ func heartbeatSetting(d time.Duration) time.Duration {
 	return d
 }
 
-// routes mounts the protocol and the hub's own pages.
+// routes mounts the protocol, health and metrics endpoints, and the hub's own pages.
 func routes(m *mercure.Handler, c *serveConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(mercure.Path, m)
 	mux.Handle(mercure.Path+"/", m)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := m.Ready(ctx); err != nil {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m.Collectors()...)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Herald hub. Subscribe with GET %s?topic=..., publish with a form POST to %s.\n", mercure.Path, mercure.Path)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -214,5 +215,68 @@ func TestServeHelpListsEveryFlagWithItsVariable(t *testing.T) {
 	})
 	if !strings.Contains(out, "HERALD_<NAME>") {
 		t.Error("--help does not explain the environment variables")
+	}
+}
+
+func TestServeHealthReadinessAndMetrics(t *testing.T) {
+	base, out, _ := startServe(t)
+	tok := regexp.MustCompile(`Bearer ([A-Za-z0-9_.-]+)`).FindStringSubmatch(out.String())[1]
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 || body != "ok\n" {
+		t.Fatalf("/healthz: %d %q", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || body != "ready\n" {
+		t.Fatalf("/readyz: %d %q", code, body)
+	}
+	sub, err := http.Get(base + "/.well-known/mercure?topic=m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Body.Close()
+	for i := range 3 {
+		if code, _, errOut := runHerald(t, "", "publish", "--hub", base+"/.well-known/mercure", "--token", tok, "--topic", "m", "--data", fmt.Sprint(i)); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	runHerald(t, "", "publish", "--hub", base+"/.well-known/mercure", "--token", "bad", "--topic", "m", "--data", "x")
+	// Deliveries are counted once written; wait for the three.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, metrics := get("/metrics")
+		want := []string{
+			"herald_subscribers 1",
+			"herald_subscribes_total 1",
+			`herald_publishes_total{result="ok"} 3`,
+			`herald_publishes_total{result="refused"} 1`,
+			`herald_request_errors_total{status="401"} 1`,
+			"herald_deliveries_total 3",
+			"herald_history_entries 3",
+			"herald_store_commit_seconds_count 3",
+			"herald_slow_consumers_total 0",
+			"herald_history_oldest_age_seconds",
+			"go_goroutines",
+		}
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(metrics, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q:\n%s", missing, metrics)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
