@@ -107,4 +107,3 @@ Flags:
 	fmt.Fprintln(e.stdout, strings.TrimSpace(string(answer)))
 	return 0
 }
-
