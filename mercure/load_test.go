@@ -123,3 +123,43 @@ func TestManySubscribersManyPublishers(t *testing.T) {
 		s.close()
 	}
 }
+
+// Subscribing with a last event id while publishing goes on: replay and live meet with no
+// gap and no duplicate, over real HTTP.
+func TestReplaySeamUnderConcurrentPublishing(t *testing.T) {
+	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 100000)
+	const total = 3000
+	ids := make(chan string, total)
+	half := make(chan struct{})
+	go func() {
+		for i := range total {
+			if i == total/3 {
+				close(half)
+			}
+			status, id := th.publish(url.Values{"topic": {"seam"}, "data": {fmt.Sprint(i)}})
+			if status != http.StatusOK {
+				t.Errorf("publish %d: %d", i, status)
+			}
+			ids <- id
+		}
+		close(ids)
+	}()
+	<-half
+	var streams []*stream
+	for _, from := range []string{"earliest", "no-such-id"} {
+		streams = append(streams, th.subscribe("topic=seam&lastEventID="+from, nil))
+	}
+	var acked []string
+	for id := range ids {
+		acked = append(acked, id)
+	}
+	for n, s := range streams {
+		for i, id := range acked {
+			ev := s.next(wait)
+			if ev.ID != id || ev.Data != fmt.Sprint(i) {
+				t.Fatalf("stream %d: event %d is %s/%s, want %s/%d", n, i, ev.ID, ev.Data, id, i)
+			}
+		}
+		s.none(100 * time.Millisecond)
+	}
+}
