@@ -1,0 +1,235 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/heraldsse/herald/history"
+)
+
+// followBatch is the most entries Follow hands to its callback at once.
+const followBatch = 256
+
+// cutoffLocked returns the Unix-nanosecond time before which entries have expired, or 0
+// without an age limit.
+func (s *Store) cutoffLocked() int64 {
+	if s.retention.MaxAge <= 0 {
+		return 0
+	}
+	return s.now().Add(-s.retention.MaxAge).UnixNano()
+}
+
+// viewErr turns the error of a read transaction into the store's.
+func (s *Store) viewErr(err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return history.ErrClosed
+	}
+	if errors.Is(err, errBadEntry) {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, s.path, err)
+	}
+	return err
+}
+
+// read returns up to limit entries after pos, from the cache when it holds them, and the
+// channel that is closed at the next commit. A follower (follow) gets ErrGap when entries
+// after a non-zero pos are gone, and sees expired entries that are not trimmed yet; a
+// reader skips them.
+func (s *Store) read(after history.Pos, limit int, follow bool) ([]history.Entry, <-chan struct{}, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, nil, history.ErrClosed
+	}
+	first, next, changed := s.first, s.next, s.changed
+	if follow && !after.IsZero() && after.Major+1 < first {
+		s.mu.Unlock()
+		return nil, nil, fmt.Errorf("%w: wanted %d, oldest is %d", history.ErrGap, after.Major+1, first)
+	}
+	var cutoff int64
+	if !follow {
+		cutoff = s.cutoffLocked()
+	}
+	start := max(after.Major+1, first)
+	if start >= next {
+		s.mu.Unlock()
+		return nil, changed, nil
+	}
+	if len(s.tail) > 0 && start >= s.tail[0].Pos.Major {
+		es := s.tail[start-s.tail[0].Pos.Major:]
+		for len(es) > 0 && es[0].Time.UnixNano() < cutoff {
+			es = es[1:]
+		}
+		if limit > 0 && len(es) > limit {
+			es = es[:limit]
+		}
+		out := append([]history.Entry(nil), es...)
+		s.mu.Unlock()
+		return out, changed, nil
+	}
+	s.mu.Unlock()
+
+	var out []history.Entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Seek(be64(start)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			seq := binary.BigEndian.Uint64(k)
+			if seq >= next {
+				break
+			}
+			if follow && len(out) == 0 && !after.IsZero() && seq != start {
+				return fmt.Errorf("%w: wanted %d, oldest is %d", history.ErrGap, start, seq)
+			}
+			if len(out) == 0 && cutoff != 0 {
+				if ns, _, err := peekEntry(v); err != nil {
+					return fmt.Errorf("entry %d: %w", seq, err)
+				} else if ns < cutoff {
+					continue
+				}
+			}
+			e, err := decodeEntry(seq, v)
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", seq, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, s.viewErr(err)
+	}
+	return out, changed, nil
+}
+
+// Read implements history.Log.
+func (s *Store) Read(_ context.Context, after history.Pos, limit int) ([]history.Entry, error) {
+	es, _, err := s.read(after, limit, false)
+	return es, err
+}
+
+// Follow implements history.Log. Entries reach fn only once they are durable, and recent
+// ones come from memory, not the file.
+func (s *Store) Follow(ctx context.Context, after history.Pos, fn func([]history.Entry) error) error {
+	for {
+		got, changed, err := s.read(after, followBatch, true)
+		if err != nil {
+			return err
+		}
+		if len(got) > 0 {
+			if err := fn(got); err != nil {
+				return err
+			}
+			after = got[len(got)-1].Pos
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
+}
+
+// Lookup implements history.Log.
+func (s *Store) Lookup(_ context.Context, id string) (history.Pos, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return history.Pos{}, history.ErrClosed
+	}
+	first, next, cutoff := s.first, s.next, s.cutoffLocked()
+	s.mu.Unlock()
+	if id == "" || len(id) > bolt.MaxKeySize {
+		return history.Pos{}, fmt.Errorf("%w: %q", history.ErrNotFound, id)
+	}
+	var pos history.Pos
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := tx.Bucket(bucketIDs).Get([]byte(id))
+		if len(p) != 8 {
+			return nil
+		}
+		seq := binary.BigEndian.Uint64(p)
+		if seq < first || seq >= next {
+			return nil
+		}
+		live, err := isLive(tx.Bucket(bucketEvents), seq, 0, cutoff)
+		if live {
+			pos = history.Pos{Major: seq}
+		}
+		return err
+	})
+	if err != nil {
+		return history.Pos{}, s.viewErr(err)
+	}
+	if pos.IsZero() {
+		return history.Pos{}, fmt.Errorf("%w: %q", history.ErrNotFound, id)
+	}
+	return pos, nil
+}
+
+// Oldest implements history.Log.
+func (s *Store) Oldest(ctx context.Context) (history.Pos, bool, error) {
+	es, _, err := s.read(history.Pos{}, 1, false)
+	if err != nil || len(es) == 0 {
+		return history.Pos{}, false, err
+	}
+	return es[0].Pos, true, nil
+}
+
+// Newest implements history.Log.
+func (s *Store) Newest(_ context.Context) (history.Entry, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return history.Entry{}, false, history.ErrClosed
+	}
+	// The cache always holds the newest entry when the store holds any.
+	if len(s.tail) == 0 || s.tail[len(s.tail)-1].Pos.Major < s.first {
+		return history.Entry{}, false, nil
+	}
+	e := s.tail[len(s.tail)-1]
+	if e.Time.UnixNano() < s.cutoffLocked() {
+		return history.Entry{}, false, nil
+	}
+	return e, true, nil
+}
+
+// Close implements history.Log. Appends waiting for a commit get ErrClosed; one being
+// committed completes first. Blocked Follow calls return ErrClosed.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.closing)
+		s.wg.Wait()
+		s.mu.Lock()
+		s.closed = true
+		close(s.changed)
+		s.mu.Unlock()
+		err = s.db.Close()
+	})
+	return err
+}
+
+// Stats returns the store's counts and file size.
+func (s *Store) Stats() (Stats, error) {
+	s.mu.Lock()
+	st := Stats{Count: s.next - s.first, Oldest: s.first, Next: s.next, Commits: s.commits, CommitErrors: s.commitErrs}
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return Stats{}, history.ErrClosed
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return Stats{}, fmt.Errorf("boltstore: %w", err)
+	}
+	st.FileSize = fi.Size()
+	return st, nil
+}
+
+var _ history.Log = (*Store)(nil)
