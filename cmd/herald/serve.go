@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/console"
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/mercure"
@@ -30,7 +31,7 @@ import (
 type serveConfig struct {
 	addr, dataDir, store                  string
 	jwtKey, pubKey, subKey, jwtAlg        string
-	anonymous, subscriptions              bool
+	anonymous, subscriptions, ui          bool
 	publishOrigins                        listFlag
 	heartbeat, historyAge, writeTimeout   time.Duration
 	shutdownGrace                         time.Duration
@@ -55,6 +56,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.Var(&c.publishOrigins, "publish-origins", "origins allowed to publish with the mercureAuthorization cookie (comma-separated or repeated)")
 	fs.DurationVar(&c.heartbeat, "heartbeat", mercure.DefaultHeartbeat, "interval of heartbeat comments on idle streams (0 disables)")
 	fs.BoolVar(&c.subscriptions, "subscriptions", false, "enable the subscriptions API and subscription events")
+	fs.BoolVar(&c.ui, "ui", true, "serve the web console at "+console.Path)
 	fs.IntVar(&c.historySize, "history-size", 100000, "updates kept for replay (0: no count limit)")
 	fs.DurationVar(&c.historyAge, "history-age", 24*time.Hour, "how long updates are kept for replay (0: no age limit)")
 	fs.IntVar(&c.queueSize, "queue-size", hub.DefaultQueueSize, "updates a subscriber may have waiting before it is disconnected as too slow")
@@ -225,9 +227,17 @@ func routes(m *mercure.Handler, c *serveConfig) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(m.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if c.ui {
+		mux.Handle(console.Path, console.Handler())
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "Herald hub. Subscribe with GET %s?topic=..., publish with a form POST to %s.\n", mercure.Path, mercure.Path)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		fmt.Fprint(w, "<!doctype html><meta charset=utf-8><title>Herald hub</title><h1>Herald hub</h1>")
+		fmt.Fprintf(w, "<p>Subscribe with <code>GET %[1]s?topic=…</code>; publish with a form <code>POST %[1]s</code>.</p>", mercure.Path)
+		if c.ui {
+			fmt.Fprintf(w, "<p><a href=\"%s\">Open the console</a></p>", console.Path)
+		}
 	})
 	return mux
 }
@@ -309,6 +319,9 @@ func hubURL(addr net.Addr) string {
 // printWelcome tells a person how to use the hub they just started.
 func printWelcome(w io.Writer, url string, c *serveConfig, secret string, generated bool) {
 	fmt.Fprintf(w, "Herald hub: %s%s\n", url, mercure.Path)
+	if c.ui {
+		fmt.Fprintf(w, "Console:    %s%s\n", url, console.Path)
+	}
 	if secret == "" || !strings.HasPrefix(strings.ToUpper(c.jwtAlg), "HS") {
 		return
 	}

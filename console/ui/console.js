@@ -1,0 +1,219 @@
+// Herald console: subscribe and publish through the Mercure protocol, nothing else.
+(() => {
+  'use strict';
+  const hub = new URL('/.well-known/mercure', location.origin).href;
+  const $ = (id) => document.getElementById(id);
+  const states = ['connecting', 'open', 'closed'];
+  const maxEvents = 500;
+
+  let es = null;
+  let opens = 0;
+  let count = 0;
+  let paused = false;
+  let held = [];
+  let selectors = [];
+
+  $('hub-url').textContent = hub;
+  const params = new URLSearchParams(location.search);
+  if (params.has('topic')) $('sub-topics').value = params.getAll('topic').join('\n');
+
+  const lines = (text) => text.split('\n').map((s) => s.trim()).filter((s) => s !== '');
+  const shellQuote = (s) => "'" + String(s).replace(/'/g, "'\\''") + "'";
+
+  function setState() {
+    const state = es ? states[es.readyState] : 'closed';
+    $('state').textContent = state;
+    $('state').dataset.state = state;
+    $('connect').disabled = es !== null;
+    $('disconnect').disabled = es === null;
+  }
+
+  function subscribeURL(withToken) {
+    const url = new URL(hub);
+    for (const s of selectors) url.searchParams.append('topic', s);
+    const last = $('sub-last-id').value.trim();
+    if (last) url.searchParams.set('lastEventID', last);
+    const token = $('sub-token').value.trim();
+    if (withToken && token) url.searchParams.set('authorization', token);
+    return url;
+  }
+
+  function connect(event) {
+    event.preventDefault();
+    selectors = lines($('sub-topics').value);
+    if (selectors.length === 0) return;
+    opens = 0;
+    $('reconnects').textContent = '0';
+    es = new EventSource(subscribeURL(true));
+    es.onopen = () => {
+      opens++;
+      $('reconnects').textContent = String(Math.max(0, opens - 1));
+      setState();
+    };
+    es.onerror = () => setState();
+    es.onmessage = (e) => received(e);
+    for (const t of $('sub-types').value.split(/[\s,]+/)) learnType(t);
+    watchTypes(es);
+    setState();
+    showSubscribeCommands();
+  }
+
+  // EventSource delivers a named event only to listeners of that name, and nothing tells
+  // the page which names will come: it listens for the names typed in the subscribe form
+  // and for every type published from this page.
+  const knownTypes = new Set();
+  function watchTypes(source) {
+    for (const t of knownTypes) source.addEventListener(t, received);
+  }
+  function learnType(t) {
+    if (!t || t === 'message' || knownTypes.has(t)) return;
+    knownTypes.add(t);
+    if (es) es.addEventListener(t, received);
+  }
+
+  function disconnect() {
+    if (es) es.close();
+    es = null;
+    setState();
+  }
+
+  function received(e) {
+    count++;
+    $('count').textContent = String(count);
+    $('last-id').textContent = e.lastEventId || '–';
+    const item = { time: new Date(), type: e.type, id: e.lastEventId, data: e.data };
+    if (paused) {
+      held.push(item);
+      $('paused-note').textContent = held.length + ' held while paused';
+      return;
+    }
+    render(item);
+  }
+
+  function pretty(data) {
+    const t = data.trim();
+    if (t.startsWith('{') || t.startsWith('[')) {
+      try { return JSON.stringify(JSON.parse(t), null, 2); } catch (_) { /* not JSON */ }
+    }
+    return data;
+  }
+
+  function render(item) {
+    const li = document.createElement('li');
+    li.className = 'event';
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    const add = (cls, text) => {
+      const span = document.createElement('span');
+      span.className = cls;
+      span.textContent = text;
+      meta.appendChild(span);
+    };
+    add('time', item.time.toLocaleTimeString());
+    add('type', item.type);
+    add('id', 'id ' + (item.id || '–'));
+    add('topics', 'selectors ' + selectors.join(' '));
+    const pre = document.createElement('pre');
+    pre.className = 'data';
+    pre.textContent = pretty(item.data);
+    li.append(meta, pre);
+    li.dataset.search = (item.type + ' ' + item.id + ' ' + item.data).toLowerCase();
+    applyFilter(li);
+    const list = $('event-list');
+    list.prepend(li);
+    while (list.children.length > maxEvents) list.lastElementChild.remove();
+  }
+
+  function applyFilter(li) {
+    const q = $('filter').value.trim().toLowerCase();
+    li.hidden = q !== '' && !li.dataset.search.includes(q);
+  }
+
+  function togglePause() {
+    paused = !paused;
+    $('pause').setAttribute('aria-pressed', String(paused));
+    $('pause').textContent = paused ? 'Resume' : 'Pause';
+    if (!paused) {
+      for (const item of held) render(item);
+      held = [];
+      $('paused-note').hidden = true;
+    } else {
+      $('paused-note').hidden = false;
+      $('paused-note').textContent = '0 held while paused';
+    }
+  }
+
+  function showSubscribeCommands() {
+    const token = $('sub-token').value.trim();
+    let curl = 'curl -N ' + shellQuote(subscribeURL(false).href);
+    if (token) curl += ' -H ' + shellQuote('Authorization: Bearer ' + token);
+    let herald = 'herald listen ' + shellQuote(subscribeURL(false).href);
+    if (token) herald += ' -H ' + shellQuote('Authorization: Bearer ' + token);
+    $('curl-command').textContent = curl;
+    $('herald-command').textContent = herald;
+  }
+
+  async function publish(event) {
+    event.preventDefault();
+    const topics = lines($('pub-topics').value);
+    const form = new URLSearchParams();
+    for (const t of topics) form.append('topic', t);
+    form.set('data', $('pub-data').value);
+    const fields = { type: $('pub-type').value.trim(), id: $('pub-id').value.trim(), retry: $('pub-retry').value.trim() };
+    for (const [k, v] of Object.entries(fields)) if (v !== '') form.set(k, v);
+    const priv = $('pub-private').checked;
+    if (priv) form.set('private', 'on');
+    const token = $('pub-token').value.trim();
+    learnType(fields.type);
+    showPublishCommands(topics, fields, priv, token);
+    const result = $('publish-result');
+    result.className = '';
+    result.textContent = 'Publishing…';
+    try {
+      const resp = await fetch(hub, {
+        method: 'POST',
+        headers: { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: form,
+      });
+      const text = (await resp.text()).trim();
+      if (resp.ok) {
+        result.className = 'ok';
+        result.textContent = 'Published: ' + text;
+      } else {
+        result.className = 'error';
+        result.textContent = resp.status + ' ' + resp.statusText + ': ' + text;
+      }
+    } catch (err) {
+      result.className = 'error';
+      result.textContent = 'The hub did not answer: ' + err.message;
+    }
+  }
+
+  function showPublishCommands(topics, fields, priv, token) {
+    const tok = token ? shellQuote('Authorization: Bearer ' + token) : "'Authorization: Bearer $TOKEN'";
+    let curl = 'curl ' + topics.map((t) => '-d ' + shellQuote('topic=' + encodeURIComponent(t))).join(' ');
+    curl += ' --data-urlencode ' + shellQuote('data=' + $('pub-data').value);
+    let herald = 'herald publish --hub ' + shellQuote(hub) + ' --token ' + (token ? shellQuote(token) : '"$TOKEN"');
+    herald += topics.map((t) => ' --topic ' + shellQuote(t)).join('') + ' --data ' + shellQuote($('pub-data').value);
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === '') continue;
+      curl += ' -d ' + shellQuote(k + '=' + encodeURIComponent(v));
+      herald += ' --' + k + ' ' + shellQuote(v);
+    }
+    if (priv) { curl += ' -d private=on'; herald += ' --private'; }
+    curl += ' -H ' + tok + ' ' + shellQuote(hub);
+    $('curl-command').textContent = curl;
+    $('herald-command').textContent = herald;
+  }
+
+  $('subscribe-form').addEventListener('submit', connect);
+  $('disconnect').addEventListener('click', disconnect);
+  $('publish-form').addEventListener('submit', publish);
+  $('pause').addEventListener('click', togglePause);
+  $('clear').addEventListener('click', () => { $('event-list').replaceChildren(); count = 0; $('count').textContent = '0'; });
+  $('filter').addEventListener('input', () => {
+    for (const li of $('event-list').children) applyFilter(li);
+  });
+  setInterval(setState, 500);
+  setState();
+})();
