@@ -225,7 +225,9 @@ func (s *Stream) Retry(d time.Duration) error {
 
 // Close ends the stream from the server's side: it stops the heartbeat, waits until it has
 // stopped, and makes later sends return [ErrStreamClosed]. It writes nothing; the response
-// ends when the handler returns. Close may be called more than once.
+// ends when the handler returns. Close may be called more than once. If a heartbeat is
+// being written to a client that does not read, Close waits for that write to end, which
+// the write timeout bounds.
 func (s *Stream) Close() {
 	s.mu.Lock()
 	if s.err == nil {
