@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/console"
+	"github.com/heraldsse/herald/cors"
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/mercure"
@@ -32,7 +34,7 @@ type serveConfig struct {
 	addr, dataDir, store                  string
 	jwtKey, pubKey, subKey, jwtAlg        string
 	anonymous, subscriptions, ui          bool
-	publishOrigins                        listFlag
+	corsOrigins, publishOrigins           listFlag
 	heartbeat, historyAge, writeTimeout   time.Duration
 	shutdownGrace                         time.Duration
 	historySize, maxTopics, queueSize     int
@@ -53,6 +55,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.StringVar(&c.subKey, "subscriber-jwt-key", "", "key for subscriber tokens, as --publisher-jwt-key (default: --jwt-key)")
 	fs.StringVar(&c.jwtAlg, "jwt-alg", "HS256", "token signing algorithm: HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512")
 	fs.BoolVar(&c.anonymous, "anonymous", true, "let subscribers without a token receive public updates")
+	fs.Var(&c.corsOrigins, "cors-origins", "origins allowed to subscribe from browser pages, with credentials (the mercureAuthorization cookie); comma-separated or repeated; \"*\" allows any origin without credentials")
 	fs.Var(&c.publishOrigins, "publish-origins", "origins allowed to publish with the mercureAuthorization cookie (comma-separated or repeated)")
 	fs.DurationVar(&c.heartbeat, "heartbeat", mercure.DefaultHeartbeat, "interval of heartbeat comments on idle streams (0 disables)")
 	fs.BoolVar(&c.subscriptions, "subscriptions", false, "enable the subscriptions API and subscription events")
@@ -163,8 +166,12 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	if err != nil {
 		return err
 	}
+	root, err := routes(handler, c)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           routes(handler, c),
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -202,8 +209,9 @@ func heartbeatSetting(d time.Duration) time.Duration {
 	return d
 }
 
-// routes mounts the protocol, health and metrics endpoints, and the hub's own pages.
-func routes(m *mercure.Handler, c *serveConfig) http.Handler {
+// routes mounts the protocol, health and metrics endpoints, and the hub's own pages, behind
+// the CORS policy.
+func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(mercure.Path, m)
 	mux.Handle(mercure.Path+"/", m)
@@ -239,7 +247,20 @@ func routes(m *mercure.Handler, c *serveConfig) http.Handler {
 			fmt.Fprintf(w, "<p><a href=\"%s\">Open the console</a></p>", console.Path)
 		}
 	})
-	return mux
+	if len(c.corsOrigins) == 0 {
+		return mux, nil
+	}
+	policy := &cors.Policy{
+		AllowedOrigins: c.corsOrigins,
+		// Browsers send the mercureAuthorization cookie only with credentials; "*" cannot
+		// be combined with them, so a wildcard policy serves anonymous subscribers only.
+		AllowCredentials: !slices.Contains(c.corsOrigins, "*"),
+		ExposedHeaders:   []string{"Last-Event-ID"},
+	}
+	if err := policy.Check(); err != nil {
+		return nil, fmt.Errorf("--cors-origins: %v", err)
+	}
+	return policy.Handler(mux), nil
 }
 
 // openStore opens the history the --store flag names.

@@ -280,3 +280,27 @@ func TestServeHealthReadinessAndMetrics(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestServeCORS(t *testing.T) {
+	base, _, _ := startServe(t, "--cors-origins", "https://app.example.com")
+	for origin, want := range map[string]string{"https://app.example.com": "https://app.example.com", "https://evil.example.com": ""} {
+		req, _ := http.NewRequest(http.MethodGet, base+"/.well-known/mercure?topic=a", nil)
+		req.Header.Set("Origin", origin)
+		ctx, cancel := context.WithCancel(context.Background())
+		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := resp.Header.Get("Access-Control-Allow-Origin")
+		creds := resp.Header.Get("Access-Control-Allow-Credentials")
+		cancel()
+		resp.Body.Close()
+		if got != want || (want != "" && creds != "true") {
+			t.Errorf("Origin %s: Allow-Origin %q, Allow-Credentials %q", origin, got, creds)
+		}
+	}
+	code, _, stderr := runHerald(t, "", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--cors-origins", "not an origin")
+	if code == 0 || !strings.Contains(stderr, "cors-origins") {
+		t.Errorf("bad origin: exit %d, %q", code, stderr)
+	}
+}
