@@ -221,7 +221,7 @@ func TestStreamHeartbeat(t *testing.T) {
 func TestStreamHeartbeatOnlyWhenIdle(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := (&sse.Streamer{Heartbeat: 150 * time.Millisecond}).Start(w, r)
+		s, err := (&sse.Streamer{Heartbeat: 250 * time.Millisecond}).Start(w, r)
 		if err != nil {
 			t.Error(err)
 			return
@@ -229,7 +229,7 @@ func TestStreamHeartbeatOnlyWhenIdle(t *testing.T) {
 		defer s.Close()
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
-		for i := range 40 { // 400 ms of steady traffic, never 150 ms of silence
+		for i := range 50 { // 500 ms of steady traffic, never 250 ms of silence
 			select {
 			case <-s.Done():
 				return
