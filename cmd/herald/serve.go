@@ -53,7 +53,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.StringVar(&c.jwtKey, "jwt-key", "", "HS256 secret for publisher and subscriber tokens (generated and kept in the data directory when no key is given)")
 	fs.StringVar(&c.pubKey, "publisher-jwt-key", "", "key for publisher tokens: an HMAC secret, or a PEM public key (or @FILE) for RS*/ES*/PS* algorithms (default: --jwt-key)")
 	fs.StringVar(&c.subKey, "subscriber-jwt-key", "", "key for subscriber tokens, as --publisher-jwt-key (default: --jwt-key)")
-	fs.StringVar(&c.jwtAlg, "jwt-alg", "HS256", "token signing algorithm: HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512")
+	fs.StringVar(&c.jwtAlg, "jwt-alg", "HS256", "token signing algorithm: "+strings.Join(auth.Algorithms(), ", "))
 	fs.BoolVar(&c.anonymous, "anonymous", true, "let subscribers without a token receive public updates")
 	fs.Var(&c.corsOrigins, "cors-origins", "origins allowed to subscribe from browser pages, with credentials (the mercureAuthorization cookie); comma-separated or repeated; \"*\" allows any origin without credentials")
 	fs.Var(&c.publishOrigins, "publish-origins", "origins allowed to publish with the mercureAuthorization cookie (comma-separated or repeated)")
