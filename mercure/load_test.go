@@ -17,7 +17,10 @@ import (
 // A subscriber that stops reading must not delay the others, and must not make the hub
 // hold more than its bounded queue: it is ended as a slow consumer.
 func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 300 * time.Millisecond}, history.Retention{}, 16)
+	// The queue is large and the write timeout generous, so that on a loaded machine the
+	// reading subscriber is never mistaken for a slow one; the stalled one is found by its
+	// write timing out.
+	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 2 * time.Second}, history.Retention{}, 100000)
 	conn, err := net.Dial("tcp", th.srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
