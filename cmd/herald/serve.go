@@ -25,6 +25,7 @@ import (
 	"github.com/heraldsse/herald/console"
 	"github.com/heraldsse/herald/cors"
 	"github.com/heraldsse/herald/history"
+	"github.com/heraldsse/herald/history/boltstore"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/mercure"
 )
@@ -49,7 +50,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.dataDir, "data", "./herald-data", "data directory (the generated key; the history file with a durable store)")
-	fs.StringVar(&c.store, "store", "memory", "history store: memory")
+	fs.StringVar(&c.store, "store", "bolt", "history store: bolt (embedded file in --data, the default) or memory")
 	fs.StringVar(&c.jwtKey, "jwt-key", "", "HS256 secret for publisher and subscriber tokens (generated and kept in the data directory when no key is given)")
 	fs.StringVar(&c.pubKey, "publisher-jwt-key", "", "key for publisher tokens: an HMAC secret, or a PEM public key (or @FILE) for RS*/ES*/PS* algorithms (default: --jwt-key)")
 	fs.StringVar(&c.subKey, "subscriber-jwt-key", "", "key for subscriber tokens, as --publisher-jwt-key (default: --jwt-key)")
@@ -267,10 +268,16 @@ func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 func openStore(c *serveConfig) (history.Log, error) {
 	r := history.Retention{MaxCount: c.historySize, MaxAge: c.historyAge}
 	switch c.store {
+	case "bolt":
+		s, err := boltstore.Open(filepath.Join(c.dataDir, "history.db"), boltstore.Options{Retention: r})
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return s, nil
 	case "memory":
 		return history.NewMemory(r, nil), nil
 	default:
-		return nil, fmt.Errorf("--store %q: unknown store (known: memory)", c.store)
+		return nil, fmt.Errorf("--store %q: unknown store (known: bolt, memory)", c.store)
 	}
 }
 

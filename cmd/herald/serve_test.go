@@ -81,12 +81,15 @@ func (w *syncWriter) String() string {
 func TestServeWithNoFlagsGeneratesKeyAndWorks(t *testing.T) {
 	var c serveConfig
 	serveFlags(&c).Parse(nil)
-	if c.addr != ":8080" || c.store != "memory" || c.dataDir != "./herald-data" || !c.anonymous {
+	if c.addr != ":8080" || c.store != "bolt" || c.dataDir != "./herald-data" || !c.anonymous {
 		t.Fatalf("defaults: %+v", c)
 	}
 
 	dir := t.TempDir()
 	base, out, _ := startServe(t, "--data", dir)
+	if _, err := os.Stat(filepath.Join(dir, "history.db")); err != nil {
+		t.Fatalf("the default store keeps no history file: %v", err)
+	}
 	info, err := os.Stat(filepath.Join(dir, "jwt.key"))
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("generated key: %v, mode %v", err, info.Mode())

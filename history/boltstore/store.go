@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -192,6 +193,10 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := openBolt(path, &bolt.Options{
 		Timeout:      timeout,
 		FreelistType: bolt.FreelistMapType,
+		// The freelist is rebuilt by scanning the file at Open instead of being written
+		// at every commit: fewer pages per commit (etcd runs bbolt this way). The file
+		// is bounded by retention, so the scan is short.
+		NoFreelistSync: true,
 	})
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
@@ -439,14 +444,24 @@ func (s *Store) run() {
 
 // collect adds the appends already waiting, and with a delay those arriving within it.
 func (s *Store) collect(batch []*request) []*request {
-	for len(batch) < s.maxBatch {
-		select {
-		case r := <-s.reqs:
-			batch = append(batch, r)
-			continue
-		default:
+	// NOTE: the appenders the last commit just answered are about to send again. Without
+	// yielding to them, the appenders split into two cohorts that take turns, each commit
+	// carrying half of them and each append waiting for two commits.
+	for round := 0; round < 4 && len(batch) < s.maxBatch; round++ {
+		n := len(batch)
+	drain:
+		for len(batch) < s.maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
 		}
-		break
+		if len(batch) == n && round > 0 {
+			break
+		}
+		runtime.Gosched()
 	}
 	if s.delay <= 0 || len(batch) >= s.maxBatch {
 		return batch
