@@ -1,6 +1,9 @@
 package boltstore_test
 
 import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/history/boltstore"
 )
@@ -21,56 +26,105 @@ import (
 // concurrent writers, with the retention herald serve uses by default. It reports the
 // throughput and the latency of single appends.
 func BenchmarkAppend(b *testing.B) {
-	data := `{"status":"shipped","order":12345,"note":"` + strings.Repeat("x", 60) + `"}`
 	for _, writers := range []int{1, 32} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			s := open(b, filepath.Join(b.TempDir(), "history.db"), boltstore.Options{
-				Retention: history.Retention{MaxCount: 100000, MaxAge: 24 * time.Hour},
-			})
-			var next atomic.Int64
-			lat := make([][]time.Duration, writers)
-			b.ReportAllocs()
-			b.SetBytes(int64(len(data)))
-			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := range writers {
-				wg.Go(func() {
-					ls := make([]time.Duration, 0, b.N/writers+1)
-					for {
-						i := next.Add(1)
-						if i > int64(b.N) {
-							break
-						}
-						u := history.Update{ID: "urn:uuid:" + strconv.FormatInt(i, 10), Topics: []string{"https://example.com/orders/12345"}, Data: data}
-						t0 := time.Now()
-						if _, err := s.Append(ctx, u); err != nil {
-							b.Error(err)
-							return
-						}
-						ls = append(ls, time.Since(t0))
-					}
-					lat[w] = ls
-				})
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			all := slices.Concat(lat...)
-			slices.Sort(all)
-			if len(all) == 0 {
-				return
-			}
-			pct := func(p float64) float64 {
-				return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / float64(time.Millisecond)
-			}
+			s := open(b, filepath.Join(b.TempDir(), "history.db"), boltstore.Options{Retention: benchRetention})
+			benchAppends(b, writers, s.Append)
 			st, _ := s.Stats()
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
-			b.ReportMetric(pct(0.50), "p50-ms")
-			b.ReportMetric(pct(0.99), "p99-ms")
 			b.ReportMetric(float64(b.N)/float64(max(st.Commits, 1)), "appends/commit")
 		})
 	}
+}
+
+// BenchmarkAppendAlternatives measures what the store's design was chosen against, with
+// 32 writers: a batch delay, and bbolt's own DB.Batch (default 10 ms delay, 1000 per
+// batch) storing the same encoded entries under bbolt's NextSequence.
+func BenchmarkAppendAlternatives(b *testing.B) {
+	const writers = 32
+	for _, delay := range []time.Duration{200 * time.Microsecond, time.Millisecond} {
+		b.Run(fmt.Sprintf("delay=%v/writers=%d", delay, writers), func(b *testing.B) {
+			s := open(b, filepath.Join(b.TempDir(), "history.db"), boltstore.Options{Retention: benchRetention, MaxBatchDelay: delay})
+			benchAppends(b, writers, s.Append)
+		})
+	}
+	b.Run(fmt.Sprintf("bbolt-DB.Batch/writers=%d", writers), func(b *testing.B) {
+		db, err := bolt.Open(filepath.Join(b.TempDir(), "batch.db"), 0o600, &bolt.Options{FreelistType: bolt.FreelistMapType})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		db.Update(func(tx *bolt.Tx) error {
+			tx.CreateBucket([]byte("events"))
+			_, err := tx.CreateBucket([]byte("ids"))
+			return err
+		})
+		benchAppends(b, writers, func(_ context.Context, u history.Update) (history.Entry, error) {
+			var e history.Entry
+			err := db.Batch(func(tx *bolt.Tx) error {
+				ev, ids := tx.Bucket([]byte("events")), tx.Bucket([]byte("ids"))
+				if ids.Get([]byte(u.ID)) != nil {
+					return history.ErrDuplicateID
+				}
+				seq, _ := ev.NextSequence()
+				key := binary.BigEndian.AppendUint64(nil, seq)
+				v, _ := json.Marshal(u)
+				if err := ev.Put(key, v); err != nil {
+					return err
+				}
+				e = history.Entry{Pos: history.Pos{Major: seq}, Update: u}
+				return ids.Put([]byte(u.ID), key)
+			})
+			return e, err
+		})
+	})
+}
+
+var benchRetention = history.Retention{MaxCount: 100000, MaxAge: 24 * time.Hour}
+
+// benchAppends runs b.N appends from writers goroutines and reports appends/s and the
+// p50 and p99 latency of one append.
+func benchAppends(b *testing.B, writers int, appendFn func(context.Context, history.Update) (history.Entry, error)) {
+	data := `{"status":"shipped","order":12345,"note":"` + strings.Repeat("x", 60) + `"}`
+	var next atomic.Int64
+	lat := make([][]time.Duration, writers)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			ls := make([]time.Duration, 0, b.N/writers+1)
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					break
+				}
+				u := history.Update{ID: "urn:uuid:" + strconv.FormatInt(i, 10), Topics: []string{"https://example.com/orders/12345"}, Data: data}
+				t0 := time.Now()
+				if _, err := appendFn(ctx, u); err != nil {
+					b.Error(err)
+					return
+				}
+				ls = append(ls, time.Since(t0))
+			}
+			lat[w] = ls
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	all := slices.Concat(lat...)
+	if len(all) == 0 {
+		return
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
 }
 
 // BenchmarkFsync is the floor under every durable append: one 4 KiB page written in

@@ -263,6 +263,10 @@ func TestRetentionKeepsFileBounded(t *testing.T) {
 	if sizes[4] > sizes[1] {
 		t.Fatalf("file grew from %d to %d bytes under a steady 1,000-entry window", sizes[1], sizes[4])
 	}
+	// The same 50,000 appends without retention left a file of 33,570,816 bytes.
+	if sizes[4] > 4<<20 {
+		t.Fatalf("file of %d bytes for 1,000 entries of about 300 bytes", sizes[4])
+	}
 }
 
 // Age retention runs without appends: the sweep trims expired entries on its own.
