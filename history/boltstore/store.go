@@ -112,6 +112,7 @@ type Store struct {
 
 	mu         sync.Mutex
 	first      uint64 // oldest stored position (== next when empty)
+	oldestNs   int64  // time of the entry at first
 	next       uint64 // position of the next append; everything below is durable
 	tail       []history.Entry
 	tailBytes  int
@@ -336,8 +337,7 @@ func (s *Store) recover() error {
 			first = binary.BigEndian.Uint64(k)
 		}
 		if k, _ := c.Last(); k != nil {
-			last := binary.BigEndian.Uint64(k)
-			if last >= next || first > last {
+			if last := binary.BigEndian.Uint64(k); last != next-1 || first > last {
 				return corrupt("positions %d..%d but next is %d", first, last, next)
 			}
 		}
@@ -349,8 +349,12 @@ func (s *Store) recover() error {
 			if len(k) != 8 || binary.BigEndian.Uint64(k) != want {
 				return corrupt("positions not contiguous at %d (key %x)", want, k)
 			}
-			if _, _, err := peekEntry(v); err != nil {
+			ns, _, err := peekEntry(v)
+			if err != nil {
 				return corrupt("entry %d: %v", want, err)
+			}
+			if want == first {
+				s.oldestNs = ns
 			}
 			want++
 		}
@@ -503,13 +507,7 @@ func (s *Store) needsTrim() bool {
 	if s.retention.MaxCount > 0 && s.next-s.first > uint64(s.retention.MaxCount) {
 		return true
 	}
-	if s.retention.MaxAge > 0 {
-		if len(s.tail) > 0 && s.tail[0].Pos.Major == s.first {
-			return s.tail[0].Time.Before(s.now().Add(-s.retention.MaxAge))
-		}
-		return true // the oldest is not cached; let the transaction look
-	}
-	return false
+	return s.retention.MaxAge > 0 && s.oldestNs < s.now().Add(-s.retention.MaxAge).UnixNano()
 }
 
 // Trimming removes at most this many entries per transaction beyond twice the batch, so
@@ -525,6 +523,7 @@ func (s *Store) commit(batch []*request) (more bool) {
 	ns := now.UnixNano()
 	res := make([]result, len(batch))
 	var added []history.Entry
+	var oldestNs int64
 	s.mu.Lock()
 	next, first := s.next, s.first
 	s.mu.Unlock()
@@ -587,7 +586,7 @@ func (s *Store) commit(batch []*request) (more bool) {
 			}
 		}
 		var err error
-		if f, more, err = s.trim(events, ids, f, n, cutoff, trimBudget+2*len(batch)); err != nil {
+		if f, oldestNs, more, err = s.trim(events, ids, n, cutoff, trimBudget+2*len(batch)); err != nil {
 			return err
 		}
 		next, first = n, f
@@ -601,7 +600,7 @@ func (s *Store) commit(batch []*request) (more bool) {
 			}
 		}
 	} else {
-		s.publish(first, next, added)
+		s.publish(first, next, oldestNs, added)
 	}
 	for i, r := range batch {
 		r.res <- res[i]
@@ -629,34 +628,35 @@ func isLive(events *bolt.Bucket, seq, first uint64, cutoff int64) (bool, error) 
 }
 
 // trim deletes the oldest entries that retention no longer allows, at most budget of
-// them, and returns the new first position and whether it stopped at the budget.
-func (s *Store) trim(events, ids *bolt.Bucket, first, next uint64, cutoff int64, budget int) (uint64, bool, error) {
+// them. It returns the new first position and its entry's time, and whether it stopped
+// at the budget.
+func (s *Store) trim(events, ids *bolt.Bucket, next uint64, cutoff int64, budget int) (first uint64, firstNs int64, more bool, err error) {
 	c := events.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.First() {
 		seq := binary.BigEndian.Uint64(k)
 		ns, id, err := peekEntry(v)
 		if err != nil {
-			return first, false, fmt.Errorf("entry %d: %w", seq, err)
+			return 0, 0, false, fmt.Errorf("entry %d: %w", seq, err)
 		}
 		overCount := s.retention.MaxCount > 0 && next-seq > uint64(s.retention.MaxCount)
 		if !overCount && (cutoff == 0 || ns >= cutoff) {
-			return seq, false, nil
+			return seq, ns, false, nil
 		}
 		if budget == 0 {
-			return seq, true, nil
+			return seq, ns, true, nil
 		}
 		// The id may have been reused by a newer entry once this one expired.
 		if p := ids.Get(id); len(p) == 8 && binary.BigEndian.Uint64(p) == seq {
 			if err := ids.Delete(id); err != nil {
-				return first, false, err
+				return 0, 0, false, err
 			}
 		}
 		if err := c.Delete(); err != nil {
-			return first, false, err
+			return 0, 0, false, err
 		}
 		budget--
 	}
-	return next, false, nil
+	return next, 0, false, nil
 }
 
 func (s *Store) commitError(err error) error {
@@ -671,10 +671,10 @@ func (s *Store) commitError(err error) error {
 }
 
 // publish makes a commit visible to readers and wakes the followers.
-func (s *Store) publish(first, next uint64, added []history.Entry) {
+func (s *Store) publish(first, next uint64, oldestNs int64, added []history.Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.first, s.next = first, next
+	s.first, s.next, s.oldestNs = first, next, oldestNs
 	s.commits++
 	s.tail = append(s.tail, added...)
 	for i := range added {

@@ -533,3 +533,21 @@ func TestOpenLockedFile(t *testing.T) {
 		t.Fatalf("second Open took %v", d)
 	}
 }
+
+// With nothing to trim, the sweep writes nothing: an idle store does not sync.
+func TestIdleSweepCommitsNothing(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "history.db"), boltstore.Options{
+		Retention: history.Retention{MaxCount: 100, MaxAge: time.Hour}, SweepInterval: time.Millisecond, CacheEntries: 2,
+	})
+	for i := range 10 {
+		if _, err := s.Append(ctx, update(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := s.Stats()
+	time.Sleep(50 * time.Millisecond)
+	after, _ := s.Stats()
+	if after.Commits != before.Commits {
+		t.Fatalf("%d commits while idle", after.Commits-before.Commits)
+	}
+}
