@@ -41,10 +41,14 @@ const formatVersion = 1
 
 // Defaults for Options fields left zero.
 const (
+	// DefaultMaxBatchSize is the most appends one commit carries.
 	DefaultMaxBatchSize = 1024
-	DefaultLockTimeout  = 2 * time.Second
+	// DefaultLockTimeout is how long Open waits for a file another process holds.
+	DefaultLockTimeout = 2 * time.Second
+	// DefaultCacheEntries is how many of the newest entries are kept in memory.
 	DefaultCacheEntries = 4096
-	DefaultCacheBytes   = 8 << 20
+	// DefaultCacheBytes bounds the memory those cached entries take.
+	DefaultCacheBytes = 8 << 20
 )
 
 var (
