@@ -58,7 +58,10 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // The stream of a slow consumer is ended with a reason, and its client resumes without loss.
 func TestSlowConsumerResumesWithoutLoss(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 300 * time.Millisecond}, history.Retention{}, 4)
+	// A queue of 4 overflows at once for the stalled reader; the write timeout is generous
+	// so that the resumed reader, slow under the race detector on a loaded machine, is
+	// never cut off itself.
+	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 2 * time.Second}, history.Retention{}, 4)
 	// A reader that does not read until the queue has overflowed.
 	s := th.subscribe("topic=t", nil)
 	s.cancelReading()
