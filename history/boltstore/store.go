@@ -27,6 +27,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -415,6 +416,7 @@ func (s *Store) Append(ctx context.Context, u history.Update) (history.Entry, er
 	if len(u.ID) > bolt.MaxKeySize {
 		return history.Entry{}, fmt.Errorf("boltstore: id of %d bytes is longer than %d", len(u.ID), bolt.MaxKeySize)
 	}
+	u.Topics = slices.Clone(u.Topics) // the cache keeps the entry; the caller keeps its slice
 	req := &request{u: &u, res: make(chan result, 1)}
 	select {
 	case s.reqs <- req:
