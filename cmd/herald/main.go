@@ -33,6 +33,7 @@ func commands() []command {
 		{"publish", "publish one update to a hub and print its id", runPublish},
 		{"decode", "print the events a browser would dispatch from a raw event stream", runDecode},
 		{"listen", "print the events of a live stream, reconnecting as a browser does", runListen},
+		{"bench", "load a Mercure hub and measure it: idle, fanout, publish and resume scenarios", runBench},
 		{"token", "print a JWT for a Mercure hub: publish and subscribe selectors, payload, expiry", runToken},
 	}
 }

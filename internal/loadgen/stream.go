@@ -91,6 +91,14 @@ type Stream struct {
 	err    error
 }
 
+// errHalted stops a Stream that Halt was called on.
+var errHalted = errors.New("loadgen: stream halted")
+
+// Halt makes the Feed under way return after the current emit, leaving the rest of its
+// input unread, as if the connection had been cut there: the last event id stays that of
+// the event just emitted. Reset readies the Stream again.
+func (s *Stream) Halt() { s.err = errHalted }
+
 // Done reports whether the body ended cleanly: the last chunk, or all of a
 // Content-Length body.
 func (s *Stream) Done() bool { return s.phase == phaseDone }

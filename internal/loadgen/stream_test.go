@@ -248,3 +248,31 @@ func FuzzChunkedStream(f *testing.F) {
 		check(b.Bytes(), true)
 	})
 }
+
+func TestStreamHalt(t *testing.T) {
+	t.Parallel()
+	var s loadgen.Stream
+	var got []string
+	emit := func(ev *loadgen.Event) {
+		got = append(got, string(ev.Data))
+		if string(ev.Data) == "b" {
+			s.Halt()
+		}
+	}
+	err := s.Feed([]byte(okHead+chunk("id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n")), emit)
+	if err == nil || fmt.Sprint(got) != "[a b]" || string(s.LastEventID()) != "2" {
+		t.Fatalf("after Halt: events %v, last id %q, err %v", got, s.LastEventID(), err)
+	}
+	s.Reset()
+	if err := s.Feed([]byte(okHead+chunk("data: d\n\n")), emit); err != nil || fmt.Sprint(got) != "[a b d]" {
+		t.Fatalf("after Reset: events %v, err %v", got, err)
+	}
+}
+
+func TestRunRefusesRemoteHub(t *testing.T) {
+	t.Parallel()
+	_, err := loadgen.Run(t.Context(), loadgen.Config{Scenario: loadgen.Idle, Subscribers: 1, Hub: "http://192.0.2.7:8080/"})
+	if !errors.Is(err, loadgen.ErrRemoteHub) {
+		t.Fatalf("err = %v, want ErrRemoteHub", err)
+	}
+}

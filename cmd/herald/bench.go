@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/internal/loadgen"
+)
+
+// benchDefaults are the per-scenario defaults of the flags whose sensible value depends on
+// the scenario.
+var benchDefaults = map[string]struct {
+	subscribers, events int
+	rate                float64
+}{
+	loadgen.Idle:    {1000, 0, 0},
+	loadgen.Fanout:  {100, 100, 100},
+	loadgen.Publish: {0, 0, 0},
+	loadgen.Resume:  {100, 200, 100},
+}
+
+func runBench(ctx context.Context, e env, args []string) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var c loadgen.Config
+	fs.StringVar(&c.Hub, "hub", "http://localhost:8080/.well-known/mercure", "the hub's URL (http only; must resolve to a loopback address unless --allow-remote)")
+	fs.StringVar(&c.Token, "token", "", "publisher JWT (default: minted from --jwt-key)")
+	jwtKey := fs.String("jwt-key", "", "HS256 secret to mint a publisher token with (also HERALD_JWT_KEY)")
+	fs.StringVar(&c.SubscriberToken, "subscriber-token", "", "JWT every subscriber sends (default: none, public updates)")
+	fs.StringVar(&c.Topic, "topic", "", "topic to publish and subscribe to (default: a new one each run)")
+	fs.IntVar(&c.Subscribers, "subscribers", 0, "subscriber connections (default: idle 1000, fanout 100, resume 100, publish 0)")
+	fs.IntVar(&c.Publishers, "publishers", 1, "concurrent publishers")
+	fs.IntVar(&c.Events, "events", 0, "events to publish (default: fanout 100, resume 200; publish: until --duration)")
+	fs.Float64Var(&c.Rate, "rate", 0, "events per second over all publishers, 0 for as fast as they go (default: fanout and resume 100)")
+	fs.IntVar(&c.Size, "size", 130, "bytes of data per event, the timestamp included")
+	fs.DurationVar(&c.Duration, "duration", 0, "how long publish publishes (default 5s) and idle holds its subscribers (default 2s)")
+	fs.DurationVar(&c.Timeout, "timeout", 30*time.Second, "the longest the whole run may take")
+	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "how long to wait for the last deliveries after publishing")
+	fs.IntVar(&c.Drops, "drops", 2, "resume: times each subscriber drops its connection and resumes with Last-Event-ID")
+	fs.IntVar(&c.Readers, "readers", 0, "goroutines reading subscriber connections with epoll (default: one per two CPUs)")
+	fs.IntVar(&c.SourceAddrs, "source-addrs", 16, "source addresses 127.0.0.1 to 127.0.0.N to dial from, for more than one address's ports")
+	fs.IntVar(&c.Connecting, "connecting", 512, "most connections waiting for the hub's answer at once")
+	fs.IntVar(&c.HubPID, "hub-pid", 0, "the hub's process id: report its memory and CPU time from /proc")
+	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a hub that is not on a loopback address (never point it at a machine you do not own)")
+	asJSON := fs.Bool("json", false, "print one JSON object with every figure instead of the summary")
+	report := fs.String("report", "", "write a self-contained HTML report with charts to this file")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: herald bench SCENARIO --hub URL [--token T | --jwt-key K] [flags]
+
+Loads a Mercure-protocol hub and measures it. Scenarios:
+  idle     hold --subscribers streams; connect rate and, with --hub-pid, hub memory per connection
+  fanout   --subscribers streams, --events events at --rate/s of --size bytes; deliveries/s,
+           end-to-end latency, lost and duplicated events
+  publish  --publishers concurrent publishers for --duration; publishes/s and publish latency
+  resume   subscribers drop and reconnect with Last-Event-ID while events are published;
+           gaps (lost) and duplicates
+
+Exit status: 0 on success, 1 on error, 2 on bad flags, 3 when events were lost or duplicated.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if ok, code := parseFlags(fs, e, args); !ok {
+			return code
+		}
+		fmt.Fprintf(e.stderr, "herald bench: a scenario is required: one of %s\n", strings.Join(loadgen.Scenarios, ", "))
+		return 2
+	}
+	c.Scenario = args[0]
+	if !slices.Contains(loadgen.Scenarios, c.Scenario) {
+		fmt.Fprintf(e.stderr, "herald bench: unknown scenario %q: one of %s\n", c.Scenario, strings.Join(loadgen.Scenarios, ", "))
+		return 2
+	}
+	if ok, code := parseFlags(fs, e, args[1:]); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "herald bench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	d := benchDefaults[c.Scenario]
+	if !set["subscribers"] {
+		c.Subscribers = d.subscribers
+	}
+	if !set["events"] {
+		c.Events = d.events
+	}
+	if !set["rate"] {
+		c.Rate = d.rate
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "herald bench: "+format+"\n", a...)
+		return 1
+	}
+	if c.Token == "" && c.Scenario != loadgen.Idle {
+		key := *jwtKey
+		if key == "" {
+			key = os.Getenv("HERALD_JWT_KEY")
+		}
+		if key == "" {
+			return fail("a publisher token is required: pass --token, or --jwt-key to mint one")
+		}
+		t, err := auth.Mint([]byte(key), "HS256", auth.Claims{Publish: []string{"*"}}, c.Timeout+time.Minute)
+		if err != nil {
+			return fail("minting a token: %v", err)
+		}
+		c.Token = t
+	}
+	var reportFile *os.File
+	if *report != "" {
+		f, err := os.Create(*report)
+		if err != nil {
+			return fail("%v", err)
+		}
+		reportFile = f
+		defer f.Close()
+	}
+	limit, err := loadgen.RaiseFileLimit()
+	if err != nil {
+		return fail("%v", err)
+	}
+	fmt.Fprintf(e.stderr, "herald bench: open-file limit %d (hard %d): room for about %d connections\n", limit.Soft, limit.Hard, limit.Connections())
+	if isTerminal(e.stderr) {
+		c.Progress = func(p loadgen.Progress) { printProgress(e.stderr, p) }
+	}
+	res, err := loadgen.Run(ctx, c)
+	if c.Progress != nil {
+		fmt.Fprintln(e.stderr)
+	}
+	if err != nil {
+		if reportFile != nil {
+			reportFile.Close()
+			os.Remove(*report)
+		}
+		return fail("%v", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		if err := enc.Encode(res); err != nil {
+			return fail("%v", err)
+		}
+	} else {
+		if err := res.WriteSummary(e.stdout); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if reportFile != nil {
+		if err := res.WriteReport(reportFile); err != nil {
+			return fail("writing the report: %v", err)
+		}
+		if err := reportFile.Close(); err != nil {
+			return fail("writing the report: %v", err)
+		}
+	}
+	if res.Lost > 0 || res.Duplicates > 0 {
+		fmt.Fprintf(e.stderr, "herald bench: %d events lost, %d duplicated\n", res.Lost, res.Duplicates)
+		return 3
+	}
+	return 0
+}
+
+func printProgress(w io.Writer, p loadgen.Progress) {
+	bar := func(n, of int64) string {
+		const width = 20
+		if of <= 0 {
+			return ""
+		}
+		k := int(min(n, of) * width / of)
+		return "[" + strings.Repeat("#", k) + strings.Repeat(".", width-k) + "] "
+	}
+	line := fmt.Sprintf("\r%5.1fs %-11s %sstreams %d/%d", p.Elapsed.Seconds(), p.Phase, bar(p.Open, int64(p.Subscribers)), p.Open, p.Subscribers)
+	if p.Events > 0 {
+		line += fmt.Sprintf("  %spublished %d/%d", bar(p.Published, int64(p.Events)), p.Published, p.Events)
+	} else if p.Published > 0 {
+		line += fmt.Sprintf("  published %d", p.Published)
+	}
+	line += fmt.Sprintf("  delivered %d  errors %d\x1b[K", p.Deliveries, p.Errors)
+	io.WriteString(w, line)
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// benchJSON runs herald bench with --json against hub and decodes its answer.
+func benchJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	code, out, errOut := runHerald(t, "", append([]string{"bench"}, append(args, "--json")...)...)
+	if code != 0 {
+		t.Fatalf("herald bench %v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
+	}
+	if !strings.Contains(errOut, "open-file limit") {
+		t.Errorf("stderr does not state the open-file limit: %q", errOut)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+	}
+	return res
+}
+
+func num(t *testing.T, res map[string]any, path ...string) float64 {
+	t.Helper()
+	var v any = res
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%v: not an object at %q in %v", path, k, res)
+		}
+		v = m[k]
+	}
+	f, ok := v.(float64)
+	if !ok {
+		t.Fatalf("%v = %v, not a number", path, v)
+	}
+	return f
+}
+
+// TestBenchScenarios runs every scenario against a real hub started in-process. The test
+// process is the hub, so --hub-pid is this process.
+func TestBenchScenarios(t *testing.T) {
+	hub, _, _ := startServe(t, "--jwt-key", "bench-secret")
+	pid := strconv.Itoa(os.Getpid())
+	common := []string{"--hub", hub, "--jwt-key", "bench-secret", "--timeout", "20s"}
+
+	t.Run("idle", func(t *testing.T) {
+		res := benchJSON(t, append([]string{"idle", "--subscribers", "50", "--duration", "100ms", "--hub-pid", pid}, common...)...)
+		if num(t, res, "connected") != 50 || num(t, res, "connect_rate_per_s") <= 0 {
+			t.Errorf("connected %v at %v/s", res["connected"], res["connect_rate_per_s"])
+		}
+		if num(t, res, "hub_process", "rss_after_bytes") <= 0 || num(t, res, "open_file_limit_soft") <= 0 {
+			t.Errorf("hub process figures missing: %v", res["hub_process"])
+		}
+		if num(t, res, "sockstat_after", "tcp_inuse") < 50 {
+			t.Errorf("sockstat_after = %v", res["sockstat_after"])
+		}
+	})
+	t.Run("fanout", func(t *testing.T) {
+		report := filepath.Join(t.TempDir(), "fanout.html")
+		res := benchJSON(t, append([]string{"fanout", "--subscribers", "50", "--events", "200", "--rate", "1000", "--size", "130", "--hub-pid", pid, "--report", report}, common...)...)
+		if num(t, res, "published") != 200 || num(t, res, "deliveries") != 50*200 {
+			t.Errorf("published %v, delivered %v; want 200 and 10000", res["published"], res["deliveries"])
+		}
+		if num(t, res, "lost") != 0 || num(t, res, "duplicates") != 0 {
+			t.Errorf("lost %v, duplicated %v", res["lost"], res["duplicates"])
+		}
+		if num(t, res, "deliveries_per_s") <= 0 || num(t, res, "latency", "p99_us") <= 0 || num(t, res, "latency", "max_us") < num(t, res, "latency", "p50_us") {
+			t.Errorf("rates and latency: %v/s, %v", res["deliveries_per_s"], res["latency"])
+		}
+		if num(t, res, "generator_cpu_per_delivery_ns") <= 0 || num(t, res, "hub_process", "cpu_per_delivery_ns") <= 0 {
+			t.Errorf("CPU per delivery missing: %v, %v", res["generator_cpu_per_delivery_ns"], res["hub_process"])
+		}
+		page, err := os.ReadFile(report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"<svg", "End-to-end latency", "Deliveries per second", "Open subscriber connections", "lost:          0"} {
+			if !strings.Contains(string(page), want) {
+				t.Errorf("report lacks %q", want)
+			}
+		}
+		if strings.Contains(string(page), "<script") || strings.Contains(string(page), "https://") && !strings.Contains(string(page), "bench.herald.invalid") {
+			t.Errorf("report is not self-contained")
+		}
+	})
+	t.Run("publish", func(t *testing.T) {
+		res := benchJSON(t, append([]string{"publish", "--publishers", "4", "--duration", "500ms"}, common...)...)
+		if num(t, res, "published") <= 0 || num(t, res, "publish_errors") != 0 || num(t, res, "publishes_per_s") <= 0 {
+			t.Errorf("published %v (%v errors) at %v/s", res["published"], res["publish_errors"], res["publishes_per_s"])
+		}
+		if num(t, res, "publish_latency", "p50_us") <= 0 || num(t, res, "publish_latency", "count") != num(t, res, "published") {
+			t.Errorf("publish latency %v", res["publish_latency"])
+		}
+	})
+	t.Run("resume", func(t *testing.T) {
+		res := benchJSON(t, append([]string{"resume", "--subscribers", "50", "--events", "200", "--rate", "400", "--drops", "2"}, common...)...)
+		if num(t, res, "reconnects") < 100 {
+			t.Errorf("reconnects %v, want at least 100", res["reconnects"])
+		}
+		if num(t, res, "lost") != 0 || num(t, res, "duplicates") != 0 || num(t, res, "published") != 200 {
+			t.Errorf("published %v, lost %v, duplicated %v", res["published"], res["lost"], res["duplicates"])
+		}
+	})
+	t.Run("summary", func(t *testing.T) {
+		code, out, errOut := runHerald(t, "", append([]string{"bench", "fanout", "--subscribers", "5", "--events", "10", "--rate", "0"}, common...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, want := range []string{"herald bench fanout", "open files:", "deliveries:    50 of 50", "lost:          0   duplicated: 0"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("summary lacks %q:\n%s", want, out)
+			}
+		}
+	})
+}
+
+func TestBenchBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no scenario", []string{"bench"}, 2, "a scenario is required"},
+		{"unknown scenario", []string{"bench", "storm"}, 2, `unknown scenario "storm"`},
+		{"bad flag", []string{"bench", "idle", "--subscribers", "x"}, 2, "invalid value"},
+		{"extra argument", []string{"bench", "idle", "more"}, 2, `unexpected argument "more"`},
+		{"remote hub", []string{"bench", "idle", "--hub", "http://192.0.2.1:8080/"}, 1, "not on a loopback address"},
+		{"https hub", []string{"bench", "idle", "--hub", "https://127.0.0.1:8080/"}, 1, "only http://"},
+		{"no token", []string{"bench", "fanout", "--hub", "http://127.0.0.1:1/"}, 1, "publisher token is required"},
+		{"negative", []string{"bench", "idle", "--subscribers", "-3", "--hub", "http://127.0.0.1:1/"}, 1, "must not be negative"},
+		{"too many", []string{"bench", "idle", "--subscribers", "100000000", "--hub", "http://127.0.0.1:1/"}, 1, "open-file limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := runHerald(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestBenchHelp(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runHerald(t, "", "bench", "fanout", "--help")
+	if code != 0 || !strings.Contains(out, "--allow-remote") || !strings.Contains(out, "resume") {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+}

@@ -1,0 +1,393 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"golang.org/x/sys/unix"
+)
+
+// Subscriber connection states.
+const (
+	sIdle       = iota // not connected; waiting to be dialed
+	sConnecting        // non-blocking connect under way
+	sWriting           // sending the request
+	sHead              // waiting for the response head
+	sStreaming         // 200 received, following events
+)
+
+// subscriber is one subscriber connection, owned by one poller. It has no goroutine.
+type subscriber struct {
+	fd       int
+	idx      int
+	state    uint8
+	opened   bool // counted in the poller's open streams
+	failures int  // consecutive failed attempts, for the backoff
+	src      netip.Addr
+	pending  []byte
+	st       Stream
+	got      bitset
+	recv     int     // distinct events received
+	drops    []int32 // receive counts at which to drop the connection (resume)
+	redialAt time.Time
+}
+
+// bitset records which event sequence numbers a subscriber received.
+type bitset []uint64
+
+// set marks i and reports whether it was already marked.
+func (b *bitset) set(i int) bool {
+	w := i >> 6
+	if w >= len(*b) {
+		*b = append(*b, make([]uint64, w+1-len(*b))...)
+	}
+	m := uint64(1) << (i & 63)
+	was := (*b)[w]&m != 0
+	(*b)[w] |= m
+	return was
+}
+
+func (b bitset) has(i int) bool {
+	w := i >> 6
+	return w < len(b) && b[w]&(1<<(i&63)) != 0
+}
+
+// missing counts the bits of want that b lacks.
+func (b bitset) missing(want bitset) int {
+	n := 0
+	for i, w := range want {
+		var g uint64
+		if i < len(b) {
+			g = b[i]
+		}
+		n += bits.OnesCount64(w &^ g)
+	}
+	return n
+}
+
+// poller serves its share of the subscribers from one goroutine and one epoll instance:
+// it dials them without blocking, writes their requests, and parses what they read.
+type poller struct {
+	r      *run
+	epfd   int
+	byFD   map[int32]*subscriber
+	dial   []*subscriber // first connections, in order
+	redial []*subscriber
+	// inflight counts connections between connect and the response head.
+	inflight int
+	buf      []byte
+	now      int64 // UnixNano of the current read
+	cur      *subscriber
+	emit     func(*Event)
+	hist     *hdrhistogram.Histogram
+	errMu    sync.Mutex
+	lastErr  string
+
+	open, deliveries, unique, dups, foreign atomic.Int64
+	connectErrs, ended, reconnects          atomic.Int64
+	lastDelivery                            atomic.Int64
+}
+
+func newPoller(r *run) (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: epoll_create1: %w", err)
+	}
+	p := &poller{
+		r:    r,
+		epfd: epfd,
+		byFD: map[int32]*subscriber{},
+		buf:  make([]byte, 64<<10),
+		hist: newLatencyHistogram(),
+	}
+	p.emit = p.onEvent
+	return p, nil
+}
+
+func newLatencyHistogram() *hdrhistogram.Histogram {
+	// Microseconds, from 1 µs to 10 minutes, three significant digits.
+	return hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 3)
+}
+
+func (p *poller) setErr(format string, a ...any) {
+	p.errMu.Lock()
+	p.lastErr = fmt.Sprintf(format, a...)
+	p.errMu.Unlock()
+}
+
+func (p *poller) lastError() string {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	return p.lastErr
+}
+
+// loop runs until the run stops, then closes every connection it holds.
+func (p *poller) loop() {
+	defer p.closeAll()
+	events := make([]unix.EpollEvent, 256)
+	for !p.r.stopped.Load() {
+		p.dialSome()
+		n, err := unix.EpollWait(p.epfd, events, 20)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			p.setErr("epoll_wait: %v", err)
+			return
+		}
+		if n > 0 {
+			p.now = time.Now().UnixNano()
+		}
+		for _, ev := range events[:max(n, 0)] {
+			if s := p.byFD[ev.Fd]; s != nil {
+				p.handle(s, ev.Events)
+			}
+		}
+	}
+}
+
+// dialSome starts connections while fewer than the allowed number are under way.
+func (p *poller) dialSome() {
+	limit := p.r.connectLimit
+	now := time.Now()
+	for p.inflight < limit && len(p.redial) > 0 && !p.redial[0].redialAt.After(now) && !p.r.stopping.Load() {
+		s := p.redial[0]
+		p.redial = p.redial[1:]
+		p.reconnects.Add(1)
+		p.connect(s)
+	}
+	for p.inflight < limit && len(p.dial) > 0 && !p.r.stopping.Load() {
+		s := p.dial[0]
+		p.dial = p.dial[1:]
+		p.connect(s)
+	}
+}
+
+func (p *poller) connect(s *subscriber) {
+	fd, err := p.r.target.socket(s.src)
+	if err != nil {
+		p.connectErrs.Add(1)
+		p.setErr("connect: %v", err)
+		p.retry(s)
+		return
+	}
+	s.fd = fd
+	s.state = sConnecting
+	s.pending = p.r.request(s.st.LastEventID())
+	s.st.Reset()
+	p.byFD[int32(fd)] = s
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		p.connectErrs.Add(1)
+		p.setErr("epoll_ctl: %v", err)
+		p.close(s)
+		p.retry(s)
+		return
+	}
+	p.inflight++
+}
+
+// handle advances s on an epoll event.
+func (p *poller) handle(s *subscriber, ev uint32) {
+	if s.state == sConnecting {
+		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+			return
+		}
+		soErr, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil || soErr != 0 {
+			p.connectErrs.Add(1)
+			p.setErr("connect: %v", unix.Errno(soErr))
+			p.fail(s)
+			return
+		}
+		s.state = sWriting
+	}
+	if s.state == sWriting {
+		for len(s.pending) > 0 {
+			n, err := unix.Write(s.fd, s.pending)
+			if errors.Is(err, unix.EAGAIN) {
+				return
+			}
+			if err != nil {
+				p.connectErrs.Add(1)
+				p.setErr("writing the request: %v", err)
+				p.fail(s)
+				return
+			}
+			s.pending = s.pending[n:]
+		}
+		s.pending = nil
+		s.state = sHead
+	}
+	for {
+		n, err := unix.Read(s.fd, p.buf)
+		if n > 0 {
+			p.cur = s
+			ferr := s.st.Feed(p.buf[:n], p.emit)
+			if s.state == sIdle { // dropped on purpose while its events were read
+				return
+			}
+			if ferr != nil {
+				p.setErr("subscriber %d: %v", s.idx, ferr)
+				p.fail(s)
+				return
+			}
+			if s.state == sHead && s.st.Status != 0 {
+				p.inflight--
+				if s.st.Status != 200 {
+					p.connectErrs.Add(1)
+					p.setErr("subscribe answered %d", s.st.Status)
+					s.state = sStreaming // the in-flight count is settled
+					p.fail(s)
+					return
+				}
+				s.state = sStreaming
+				s.opened = true
+				s.failures = 0
+				p.open.Add(1)
+			}
+			if s.st.Done() {
+				p.ended.Add(1)
+				p.fail(s)
+				return
+			}
+			continue
+		}
+		if n == 0 {
+			p.ended.Add(1)
+			if s.state != sStreaming {
+				p.connectErrs.Add(1)
+				p.setErr("the hub closed the connection before answering")
+			}
+			p.fail(s)
+			return
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			return
+		}
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		p.ended.Add(1)
+		p.setErr("read: %v", err)
+		p.fail(s)
+		return
+	}
+}
+
+// onEvent accounts one event received by p.cur.
+func (p *poller) onEvent(ev *Event) {
+	s := p.cur
+	if s.state == sIdle {
+		return // the connection was dropped earlier in this read
+	}
+	p.deliveries.Add(1)
+	seq, sent, ok := p.r.parseData(ev.Data)
+	if !ok {
+		p.foreign.Add(1)
+		return
+	}
+	if lat := (p.now - sent) / int64(time.Microsecond); lat > 0 {
+		p.hist.RecordValue(min(lat, p.hist.HighestTrackableValue()))
+	} else {
+		p.hist.RecordValue(1)
+	}
+	p.lastDelivery.Store(p.now)
+	if s.got.set(seq) {
+		p.dups.Add(1)
+		return
+	}
+	p.unique.Add(1)
+	s.recv++
+	if len(s.drops) > 0 && int32(s.recv) >= s.drops[0] {
+		s.drops = s.drops[1:]
+		// Read no further: the events after this one were never received, and the
+		// reconnection must resume from this one's id.
+		s.st.Halt()
+		p.close(s)
+		s.redialAt = time.Time{}
+		p.redial = append(p.redial, s)
+	}
+}
+
+// close closes s's connection and forgets its descriptor.
+func (p *poller) close(s *subscriber) {
+	if s.state == sIdle {
+		return
+	}
+	if s.state == sConnecting || s.state == sWriting || s.state == sHead {
+		p.inflight--
+	}
+	if s.opened {
+		p.open.Add(-1)
+		s.opened = false
+	}
+	delete(p.byFD, int32(s.fd))
+	unix.Close(s.fd) // closing removes it from the epoll set
+	s.fd = -1
+	s.state = sIdle
+}
+
+// fail closes s and schedules a reconnection, as a browser's EventSource would.
+func (p *poller) fail(s *subscriber) {
+	p.close(s)
+	p.retry(s)
+}
+
+func (p *poller) retry(s *subscriber) {
+	if p.r.stopping.Load() {
+		return
+	}
+	s.failures++
+	backoff := min(time.Duration(1<<min(s.failures-1, 5))*50*time.Millisecond, time.Second)
+	s.redialAt = time.Now().Add(backoff)
+	p.redial = append(p.redial, s)
+}
+
+func (p *poller) closeAll() {
+	for _, s := range p.byFD {
+		p.close(s)
+	}
+	unix.Close(p.epfd)
+}
+
+// target is the hub's address and how to reach it.
+type target struct {
+	addr netip.AddrPort
+}
+
+// socket opens a non-blocking socket from src (when valid) and starts connecting it.
+func (t target) socket(src netip.Addr) (int, error) {
+	family := unix.AF_INET
+	if t.addr.Addr().Is6() {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if src.IsValid() {
+		// Let connect pick the port by the whole 4-tuple, so each source address offers
+		// the full ephemeral range.
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: src.As4()}); err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("bind %v: %w", src, err)
+		}
+	}
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	var sa unix.Sockaddr
+	if family == unix.AF_INET6 {
+		sa = &unix.SockaddrInet6{Port: int(t.addr.Port()), Addr: t.addr.Addr().As16()}
+	} else {
+		sa = &unix.SockaddrInet4{Port: int(t.addr.Port()), Addr: t.addr.Addr().As4()}
+	}
+	if err := unix.Connect(fd, sa); err != nil && !errors.Is(err, unix.EINPROGRESS) {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
