@@ -99,7 +99,10 @@ type Handler struct {
 	origins  map[string]struct{}
 	shutdown chan struct{}
 	stopOnce sync.Once
-	streams  sync.WaitGroup
+	// streamsMu orders stream registration against Shutdown, so that no stream is added
+	// to streams once Shutdown waits on it.
+	streamsMu sync.Mutex
+	streams   sync.WaitGroup
 	metrics  *Metrics
 }
 
@@ -197,9 +200,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, reaso
 }
 
 // Shutdown ends every open stream, each with a jittered retry hint, and waits until their
-// handlers have returned or ctx-like deadline passes. New subscriptions are refused with 503.
+// handlers have returned or the deadline passes. New subscriptions are refused with 503.
 func (h *Handler) Shutdown(deadline time.Time) {
-	h.stopOnce.Do(func() { close(h.shutdown) })
+	h.stopOnce.Do(func() {
+		h.streamsMu.Lock()
+		close(h.shutdown)
+		h.streamsMu.Unlock()
+	})
 	done := make(chan struct{})
 	go func() { h.streams.Wait(); close(done) }()
 	select {
@@ -242,3 +249,16 @@ func (w *statusWriter) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// addStream registers a stream with Shutdown; it returns false once the hub shuts down.
+func (h *Handler) addStream() bool {
+	h.streamsMu.Lock()
+	defer h.streamsMu.Unlock()
+	select {
+	case <-h.shutdown:
+		return false
+	default:
+		h.streams.Add(1)
+		return true
+	}
+}

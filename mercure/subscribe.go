@@ -106,9 +106,13 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusServiceUnavailable, "cannot subscribe now; retry later")
 		return
 	}
-	h.streams.Add(1)
-	defer h.streams.Done()
 	defer sub.Close()
+	if !h.addStream() {
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, r, http.StatusServiceUnavailable, "the hub is shutting down")
+		return
+	}
+	defer h.streams.Done()
 	h.metrics.Subscribes.Add(1)
 	defer h.metrics.Unsubscribes.Add(1)
 	if h.cfg.Subscriptions {
