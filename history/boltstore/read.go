@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -219,6 +220,9 @@ func (s *Store) Close() error {
 func (s *Store) Stats() (Stats, error) {
 	s.mu.Lock()
 	st := Stats{Count: s.next - s.first, Oldest: s.first, Next: s.next, Commits: s.commits, CommitErrors: s.commitErrs}
+	if st.Count > 0 {
+		st.OldestTime = time.Unix(0, s.oldestNs)
+	}
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {

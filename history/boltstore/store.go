@@ -92,6 +92,22 @@ type Options struct {
 	CacheEntries, CacheBytes int
 	// Logger receives the store's diagnostics. Nil means slog.Default().
 	Logger *slog.Logger
+	// OnCommit, if not nil, is called after every transaction, from the goroutine that
+	// commits: keep it short (a metrics observation).
+	OnCommit func(CommitInfo)
+}
+
+// CommitInfo describes one transaction, for Options.OnCommit.
+type CommitInfo struct {
+	// Appends is the number of updates the transaction stored (refused duplicates not
+	// counted); zero for a retention sweep.
+	Appends int
+	// Trimmed is the number of entries retention removed in it.
+	Trimmed int
+	// Duration is the time the transaction took, sync included.
+	Duration time.Duration
+	// Err is why it failed, or nil.
+	Err error
 }
 
 // Store is a history.Log in a bbolt file. Create it with Open.
@@ -106,6 +122,7 @@ type Store struct {
 	cacheN    int
 	cacheB    int
 	logger    *slog.Logger
+	onCommit  func(CommitInfo)
 
 	reqs    chan *request
 	closing chan struct{}
@@ -134,6 +151,8 @@ type Stats struct {
 	Count uint64
 	// Oldest and Next are the first stored position and the one the next append gets.
 	Oldest, Next uint64
+	// OldestTime is when the oldest stored entry was appended (zero when empty).
+	OldestTime time.Time
 	// FileSize is the size of the file in bytes.
 	FileSize int64
 	// Commits counts the transactions committed since Open (appends and trims).
@@ -167,6 +186,7 @@ func Open(path string, opts Options) (*Store, error) {
 		cacheN:    opts.CacheEntries,
 		cacheB:    opts.CacheBytes,
 		logger:    opts.Logger,
+		onCommit:  opts.OnCommit,
 		reqs:      make(chan *request),
 		closing:   make(chan struct{}),
 		changed:   make(chan struct{}),
@@ -525,11 +545,13 @@ const trimBudget = 2048
 // and answers the appenders. A nil batch only trims. It reports whether trimming stopped
 // at its budget with more to do.
 func (s *Store) commit(batch []*request) (more bool) {
+	began := time.Now()
 	now := s.now()
 	ns := now.UnixNano()
 	res := make([]result, len(batch))
 	var added []history.Entry
 	var oldestNs int64
+	var trimmed int
 	s.mu.Lock()
 	next, first := s.next, s.first
 	s.mu.Unlock()
@@ -595,6 +617,7 @@ func (s *Store) commit(batch []*request) (more bool) {
 		if f, oldestNs, more, err = s.trim(events, ids, n, cutoff, trimBudget+2*len(batch)); err != nil {
 			return err
 		}
+		trimmed = int(f - first)
 		next, first = n, f
 		return nil
 	})
@@ -607,6 +630,13 @@ func (s *Store) commit(batch []*request) (more bool) {
 		}
 	} else {
 		s.publish(first, next, oldestNs, added)
+	}
+	if s.onCommit != nil {
+		info := CommitInfo{Duration: time.Since(began), Err: err}
+		if err == nil {
+			info.Appends, info.Trimmed = len(added), trimmed
+		}
+		s.onCommit(info)
 	}
 	for i, r := range batch {
 		r.res <- res[i]

@@ -551,3 +551,49 @@ func TestIdleSweepCommitsNothing(t *testing.T) {
 		t.Fatalf("%d commits while idle", after.Commits-before.Commits)
 	}
 }
+
+// OnCommit sees every transaction; Stats reports the window.
+func TestOnCommitAndStats(t *testing.T) {
+	var mu sync.Mutex
+	var infos []boltstore.CommitInfo
+	clock := historytest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	s := open(t, filepath.Join(t.TempDir(), "history.db"), boltstore.Options{
+		Retention: history.Retention{MaxCount: 10},
+		Now:       clock.Now,
+		OnCommit: func(ci boltstore.CommitInfo) {
+			mu.Lock()
+			infos = append(infos, ci)
+			mu.Unlock()
+		},
+	})
+	for i := range 25 {
+		if _, err := s.Append(ctx, update(i)); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+	}
+	if _, err := s.Append(ctx, update(24)); !errors.Is(err, history.ErrDuplicateID) {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	appends, trimmed := 0, 0
+	for _, ci := range infos {
+		if ci.Err != nil || ci.Duration <= 0 {
+			t.Fatalf("commit %+v", ci)
+		}
+		appends += ci.Appends
+		trimmed += ci.Trimmed
+	}
+	mu.Unlock()
+	if appends != 25 || trimmed != 15 {
+		t.Fatalf("OnCommit saw %d appends and %d trimmed, want 25 and 15", appends, trimmed)
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 1, 1, 0, 0, 15, 0, time.UTC)
+	if st.Count != 10 || st.Oldest != 16 || st.Next != 26 || !st.OldestTime.Equal(want) || st.FileSize == 0 {
+		t.Fatalf("Stats = %+v, want 10 entries from 16, the oldest from %v", st, want)
+	}
+}
