@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -20,11 +21,12 @@ import (
 var benchDefaults = map[string]struct {
 	subscribers, events int
 	rate                float64
+	publishers          int
 }{
-	loadgen.Idle:    {1000, 0, 0},
-	loadgen.Fanout:  {100, 100, 100},
-	loadgen.Publish: {0, 0, 0},
-	loadgen.Resume:  {100, 200, 100},
+	loadgen.Idle:    {1000, 0, 0, 1},
+	loadgen.Fanout:  {100, 100, 100, 4},
+	loadgen.Publish: {0, 0, 0, 8},
+	loadgen.Resume:  {100, 200, 100, 4},
 }
 
 func runBench(ctx context.Context, e env, args []string) int {
@@ -36,7 +38,7 @@ func runBench(ctx context.Context, e env, args []string) int {
 	fs.StringVar(&c.SubscriberToken, "subscriber-token", "", "JWT every subscriber sends (default: none, public updates)")
 	fs.StringVar(&c.Topic, "topic", "", "topic to publish and subscribe to (default: a new one each run)")
 	fs.IntVar(&c.Subscribers, "subscribers", 0, "subscriber connections (default: idle 1000, fanout 100, resume 100, publish 0)")
-	fs.IntVar(&c.Publishers, "publishers", 1, "concurrent publishers")
+	fs.IntVar(&c.Publishers, "publishers", 0, "concurrent publishers; with --rate they share one schedule (default: publish 8, fanout and resume 4)")
 	fs.IntVar(&c.Events, "events", 0, "events to publish (default: fanout 100, resume 200; publish: until --duration)")
 	fs.Float64Var(&c.Rate, "rate", 0, "events per second over all publishers, 0 for as fast as they go (default: fanout and resume 100)")
 	fs.IntVar(&c.Size, "size", 130, "bytes of data per event, the timestamp included")
@@ -51,6 +53,7 @@ func runBench(ctx context.Context, e env, args []string) int {
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a hub that is not on a loopback address (never point it at a machine you do not own)")
 	asJSON := fs.Bool("json", false, "print one JSON object with every figure instead of the summary")
 	report := fs.String("report", "", "write a self-contained HTML report with charts to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write the load generator's own CPU profile (pprof) to this file")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: herald bench SCENARIO --hub URL [--token T | --jwt-key K] [flags]
 
@@ -96,6 +99,9 @@ Flags:
 	if !set["events"] {
 		c.Events = d.events
 	}
+	if !set["publishers"] {
+		c.Publishers = d.publishers
+	}
 	if !set["rate"] {
 		c.Rate = d.rate
 	}
@@ -133,6 +139,17 @@ Flags:
 	fmt.Fprintf(e.stderr, "herald bench: open-file limit %d (hard %d): room for about %d connections\n", limit.Soft, limit.Hard, limit.Connections())
 	if isTerminal(e.stderr) {
 		c.Progress = func(p loadgen.Progress) { printProgress(e.stderr, p) }
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fail("%v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := loadgen.Run(ctx, c)
 	if c.Progress != nil {

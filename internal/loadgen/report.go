@@ -40,6 +40,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		r.Connected, r.Subscribers, r.ConnectSeconds, r.ConnectRate, r.ConnectErrors, r.StreamsEnded, r.Reconnects)
 	if r.Scenario != Idle {
 		f("  published:     %d in %.2fs (%.0f/s) by %d publishers, %d errors", r.Published, r.PublishSeconds, r.PublishRate, r.Publishers, r.PublishErrors)
+		if r.TargetRate > 0 && r.PublishRate < 0.9*r.TargetRate {
+			f("  note:          publishing fell behind the target of %.0f/s: raise --publishers, or the hub is saturated", r.TargetRate)
+		}
 		f("  publish time:  %s", r.PublishLatency)
 		if r.Subscribers > 0 {
 			f("  deliveries:    %d of %d expected (%.0f/s)", r.Deliveries, r.Expected, r.DeliveryRate)

@@ -164,6 +164,7 @@ type Result struct {
 	PublishErrors  int64   `json:"publish_errors"`
 	PublishSeconds float64 `json:"publish_seconds"`
 	PublishRate    float64 `json:"publishes_per_s"`
+	TargetRate     float64 `json:"target_rate_per_s,omitempty"`
 	PublishLatency Latency `json:"publish_latency"`
 
 	Deliveries      int64     `json:"deliveries"`
@@ -407,7 +408,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{
 		Scenario: cfg.Scenario, HubURL: u.String(), Topic: r.cfg.Topic, Started: time.Now().UTC(),
 		FileLimitSoft: limit.Soft, FileLimitHard: limit.Hard, MaxConnections: limit.Connections(),
-		Readers: cfg.Readers, Subscribers: cfg.Subscribers,
+		Readers: cfg.Readers, Subscribers: cfg.Subscribers, TargetRate: cfg.Rate,
 	}
 	var sources []netip.Addr
 	if addr.Addr().Is4() && addr.Addr().IsLoopback() {

@@ -254,6 +254,12 @@ func (p *poller) handle(s *subscriber, ev uint32) {
 				p.fail(s)
 				return
 			}
+			// NOTE: a short read drained the socket, and with edge triggering any later
+			// data raises a new event: one read per wake-up instead of two, unless the
+			// peer hung up, which raises no further event and must be read to its end.
+			if n < len(p.buf) && ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
+				return
+			}
 			continue
 		}
 		if n == 0 {
