@@ -102,6 +102,8 @@ type CommitInfo struct {
 	// Appends is the number of updates the transaction stored (refused duplicates not
 	// counted); zero for a retention sweep.
 	Appends int
+	// Refused is the number of appends refused as duplicates.
+	Refused int
 	// Trimmed is the number of entries retention removed in it.
 	Trimmed int
 	// Duration is the time the transaction took, sync included.
@@ -635,6 +637,7 @@ func (s *Store) commit(batch []*request) (more bool) {
 		info := CommitInfo{Duration: time.Since(began), Err: err}
 		if err == nil {
 			info.Appends, info.Trimmed = len(added), trimmed
+			info.Refused = len(batch) - len(added)
 		}
 		s.onCommit(info)
 	}

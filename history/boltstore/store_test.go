@@ -167,9 +167,19 @@ func TestGroupCommit(t *testing.T) {
 
 // Duplicates inside one batch are refused one by one; the rest of the batch is stored.
 func TestDuplicatesInOneBatch(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "history.db"), boltstore.Options{MaxBatchDelay: 20 * time.Millisecond})
+	var mu sync.Mutex
+	var infos []boltstore.CommitInfo
+	s := open(t, filepath.Join(t.TempDir(), "history.db"), boltstore.Options{
+		MaxBatchDelay: 300 * time.Millisecond, // gathers every append below into one commit
+		OnCommit: func(ci boltstore.CommitInfo) {
+			mu.Lock()
+			infos = append(infos, ci)
+			mu.Unlock()
+		},
+	})
 	const n = 16
 	errs := make([]error, 2*n)
+	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range 2 * n {
 		wg.Go(func() {
@@ -177,9 +187,11 @@ func TestDuplicatesInOneBatch(t *testing.T) {
 			if i%2 == 0 {
 				u.ID = "same"
 			}
+			<-start
 			_, errs[i] = s.Append(ctx, u)
 		})
 	}
+	close(start)
 	wg.Wait()
 	ok, dup := 0, 0
 	for i, err := range errs {
@@ -199,9 +211,10 @@ func TestDuplicatesInOneBatch(t *testing.T) {
 	if len(all) != n+1 {
 		t.Fatalf("%d entries stored, want %d", len(all), n+1)
 	}
-	st, _ := s.Stats()
-	if st.Commits > 4 {
-		t.Logf("note: %d commits; the batch delay did not gather every append", st.Commits)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(infos) != 1 || infos[0].Appends != n+1 || infos[0].Refused != n-1 {
+		t.Fatalf("commits %+v, want one of %d appends and %d refused", infos, n+1, n-1)
 	}
 }
 
