@@ -2,7 +2,7 @@
 // (go.etcd.io/bbolt). It is the hub's default store.
 //
 // An Append returns only once its entry is on disk (fsync). Concurrent appends share one
-// transaction and one sync (group commit), so durability costs latency, not throughput.
+// transaction and its syncs (group commit), so durability costs latency, not throughput.
 // Retention by count and age is enforced in the same transactions, a bounded amount at a
 // time, and by a periodic sweep; bbolt reuses the pages that trimming frees, so the file
 // stops growing once the retained window is full.

@@ -489,9 +489,21 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 		"meta only":   goodBytes[:2*4096],
 		"pages wrong": flipped,
 	}
+	// bbolt grows the file ahead of use; cut into the part in use (its high-water mark).
+	var used int64
+	db, err = bolt.Open(good, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
+	db.Close()
+	for _, pct := range []int64{10, 25, 75, 90, 99} {
+		n := used * pct / 100 / 4096 * 4096
+		cases[fmt.Sprintf("truncated to %d%% of the pages in use", pct)] = goodBytes[:n]
+	}
 	for name, content := range cases {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".db")
+			path := filepath.Join(dir, strings.NewReplacer(" ", "-", "%", "pc").Replace(name)+".db")
 			if err := os.WriteFile(path, content, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -509,6 +521,20 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 			t.Log(err)
 		})
 	}
+	t.Run("truncated after the pages in use", func(t *testing.T) {
+		path := filepath.Join(dir, "cut-spare.db")
+		if err := os.WriteFile(path, goodBytes[:used], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := boltstore.Open(path, boltstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if st, _ := s.Stats(); st.Count != 2000 {
+			t.Fatalf("%d entries, want 2000", st.Count)
+		}
+	})
 	t.Run("not a history store", func(t *testing.T) {
 		_, err := boltstore.Open(other, boltstore.Options{})
 		if !errors.Is(err, boltstore.ErrCorrupt) || !strings.Contains(err.Error(), other) {
