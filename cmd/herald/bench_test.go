@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchJSON runs herald bench with --json against hub and decodes its answer.
@@ -106,6 +107,22 @@ func TestBenchScenarios(t *testing.T) {
 		}
 		if num(t, res, "lost") != 0 || num(t, res, "duplicates") != 0 || num(t, res, "published") != 200 {
 			t.Errorf("published %v, lost %v, duplicated %v", res["published"], res["lost"], res["duplicates"])
+		}
+	})
+	t.Run("bounded by --timeout", func(t *testing.T) {
+		start := time.Now()
+		res := benchJSON(t, "publish", "--hub", hub, "--jwt-key", "bench-secret", "--duration", "1m", "--timeout", "300ms")
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("a run with --timeout 300ms took %v", took)
+		}
+		if num(t, res, "published") <= 0 {
+			t.Errorf("published %v before the timeout", res["published"])
+		}
+	})
+	t.Run("wrong key", func(t *testing.T) {
+		code, out, errOut := runHerald(t, "", "bench", "publish", "--hub", hub, "--jwt-key", "not-the-key", "--duration", "200ms", "--publishers", "1")
+		if code != 0 || !strings.Contains(out, "published:     0") || !strings.Contains(out, "401") {
+			t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 		}
 	})
 	t.Run("summary", func(t *testing.T) {

@@ -80,7 +80,13 @@ func (r *run) publisher(ctx context.Context, client *http.Client, hub string, hi
 			if ctx.Err() != nil {
 				return // cut short by the end of the run: neither a success nor a failure
 			}
-			r.pubErrs.Add(1)
+			// A hub that refuses every publish (a wrong key, say) will not change its mind.
+			if r.pubErrs.Add(1) >= 100 && r.published.Load() == 0 {
+				r.pubErrMu.Lock()
+				r.pubErr = "gave up after 100 failed publishes and none accepted: " + err.Error()
+				r.pubErrMu.Unlock()
+				return
+			}
 			r.pubErrMu.Lock()
 			r.pubErr = err.Error()
 			r.pubErrMu.Unlock()

@@ -196,7 +196,7 @@ func (r *Result) WriteReport(w io.Writer) error {
 	}
 	lat.labels = []string{}
 	for _, bk := range r.LatencyBuckets {
-		lat.labels = append(lat.labels, us(bk.FromUS))
+		lat.labels = append(lat.labels, us(bk.FromUS)+"–"+us(bk.ToUS))
 		lat.ys = append(lat.ys, float64(bk.Count))
 	}
 	del := chart{title: "Deliveries per second", xLabel: "seconds", yLabel: "deliveries/s"}

@@ -613,7 +613,8 @@ func summarize(h *hdrhistogram.Histogram) Latency {
 	}
 }
 
-// buckets folds the histogram into bars whose bounds grow by powers of two.
+// buckets folds the histogram into bars bounded by 1, 2 and 5 times powers of ten
+// microseconds, from the first bar that holds a value to the last.
 func buckets(h *hdrhistogram.Histogram) []Bucket {
 	if h.TotalCount() == 0 {
 		return nil
@@ -623,17 +624,32 @@ func buckets(h *hdrhistogram.Histogram) []Bucket {
 		if bar.Count == 0 {
 			continue
 		}
-		from := int64(1)
-		for from*2 <= bar.From {
-			from *= 2
+		from, to := int64(1), int64(2)
+		for to <= bar.From {
+			from, to = to, nextBound(to)
 		}
-		if n := len(out); n > 0 && out[n-1].FromUS == from {
-			out[n-1].Count += bar.Count
-			continue
+		for len(out) > 0 && out[len(out)-1].ToUS < to {
+			last := out[len(out)-1]
+			out = append(out, Bucket{FromUS: last.ToUS, ToUS: nextBound(last.ToUS)})
 		}
-		out = append(out, Bucket{FromUS: from, ToUS: from * 2, Count: bar.Count})
+		if len(out) == 0 {
+			out = append(out, Bucket{FromUS: from, ToUS: to})
+		}
+		out[len(out)-1].Count += bar.Count
 	}
 	return out
+}
+
+// nextBound returns the 1-2-5 bound after b.
+func nextBound(b int64) int64 {
+	d := b
+	for d >= 10 {
+		d /= 10
+	}
+	if d == 2 {
+		return b / 2 * 5
+	}
+	return b * 2
 }
 
 func (r *run) sum(f func(*poller) int64) int64 {

@@ -82,7 +82,7 @@ type poller struct {
 	// inflight counts connections between connect and the response head.
 	inflight int
 	buf      []byte
-	now      int64 // UnixNano of the current read
+	now      int64 // UnixNano just after the current read
 	cur      *subscriber
 	emit     func(*Event)
 	hist     *hdrhistogram.Histogram
@@ -137,9 +137,6 @@ func (p *poller) loop() {
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			p.setErr("epoll_wait: %v", err)
 			return
-		}
-		if n > 0 {
-			p.now = time.Now().UnixNano()
 		}
 		for _, ev := range events[:max(n, 0)] {
 			if s := p.byFD[ev.Fd]; s != nil {
@@ -225,6 +222,9 @@ func (p *poller) handle(s *subscriber, ev uint32) {
 	for {
 		n, err := unix.Read(s.fd, p.buf)
 		if n > 0 {
+			// The clock is read after each read: an event may arrive while the batch
+			// of ready connections is being served.
+			p.now = time.Now().UnixNano()
 			p.cur = s
 			ferr := s.st.Feed(p.buf[:n], p.emit)
 			if s.state == sIdle { // dropped on purpose while its events were read
