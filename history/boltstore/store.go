@@ -314,26 +314,15 @@ func (s *Store) recover() error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	fresh := false
+	err = s.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
-			if tx.Bucket(bucketEvents) != nil || tx.Bucket(bucketIDs) != nil || hasBuckets(tx) {
+			if hasBuckets(tx) {
 				return corrupt("not a history store (no meta bucket)")
 			}
-			var err error
-			if meta, err = tx.CreateBucket(bucketMeta); err != nil {
-				return err
-			}
-			if _, err := tx.CreateBucket(bucketEvents); err != nil {
-				return err
-			}
-			if _, err := tx.CreateBucket(bucketIDs); err != nil {
-				return err
-			}
-			if err := meta.Put(keyVersion, be64(formatVersion)); err != nil {
-				return err
-			}
-			return meta.Put(keyNext, be64(1))
+			fresh = true
+			return nil
 		}
 		v := meta.Get(keyVersion)
 		if len(v) != 8 {
@@ -352,6 +341,27 @@ func (s *Store) recover() error {
 	})
 	if err != nil {
 		return err
+	}
+	if fresh {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			meta, err := tx.CreateBucket(bucketMeta)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(bucketEvents); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(bucketIDs); err != nil {
+				return err
+			}
+			if err := meta.Put(keyVersion, be64(formatVersion)); err != nil {
+				return err
+			}
+			return meta.Put(keyNext, be64(1))
+		})
+		if err != nil {
+			return fmt.Errorf("boltstore: initializing %s: %w", s.path, err)
+		}
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		next := binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keyNext))
@@ -418,9 +428,9 @@ func (s *Store) recover() error {
 }
 
 func hasBuckets(tx *bolt.Tx) bool {
-	any := false
-	tx.ForEach(func([]byte, *bolt.Bucket) error { any = true; return nil })
-	return any
+	found := false
+	tx.ForEach(func([]byte, *bolt.Bucket) error { found = true; return nil })
+	return found
 }
 
 func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }

@@ -636,3 +636,30 @@ func TestOnCommitAndStats(t *testing.T) {
 		t.Fatalf("Stats = %+v, want 10 entries from 16, the oldest from %v", st, want)
 	}
 }
+
+// Opening, reading and closing a store writes nothing to its file.
+func TestOpenAndReadWriteNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := s.Append(ctx, update(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	before, _ := os.ReadFile(path)
+	s, err = boltstore.Open(path, boltstore.Options{Retention: history.Retention{MaxCount: 100, MaxAge: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Read(ctx, history.Pos{}, 0); err != nil || len(got) != 10 {
+		t.Fatalf("Read: %d, %v", len(got), err)
+	}
+	s.Close()
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Fatal("the file changed")
+	}
+}
