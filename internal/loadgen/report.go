@@ -56,17 +56,23 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		} else {
 			f("  hub memory:    RSS %s -> %s (pid %d)", mib(h.RSSBefore), mib(h.RSSAfter), h.PID)
 		}
-		if r.Deliveries > 0 {
+		switch {
+		case r.Deliveries > 0:
 			f("  hub CPU:       %.2fs, %.2fµs per delivery", float64(h.CPUNanos)/1e9, float64(h.CPUPerDelNS)/1e3)
+		case r.Published > 0:
+			f("  hub CPU:       %.2fs, %.2fµs per publish", float64(h.CPUNanos)/1e9, float64(h.CPUPerPubNS)/1e3)
 		}
 	}
 	if r.SockBefore != nil && r.SockAfter != nil {
 		f("  kernel TCP:    sockets %d -> %d, socket memory %s -> %s (both ends, from /proc/net/sockstat)",
 			r.SockBefore.InUse, r.SockAfter.InUse, mib(r.SockBefore.MemBytes), mib(r.SockAfter.MemBytes))
 	}
-	if r.Deliveries > 0 {
+	switch {
+	case r.Deliveries > 0:
 		f("  bench CPU:     %.2fs, %.2fµs per delivery", float64(r.GenCPUNanos)/1e9, float64(r.GenCPUPerDelNS)/1e3)
-	} else {
+	case r.Published > 0:
+		f("  bench CPU:     %.2fs, %.2fµs per publish", float64(r.GenCPUNanos)/1e9, float64(r.GenCPUPerPubNS)/1e3)
+	default:
 		f("  bench CPU:     %.2fs", float64(r.GenCPUNanos)/1e9)
 	}
 	if r.LastError != "" {

@@ -135,6 +135,7 @@ type HubStats struct {
 	RSSPerConn  int64 `json:"rss_per_connection_bytes,omitempty"`
 	CPUNanos    int64 `json:"cpu_ns"`
 	CPUPerDelNS int64 `json:"cpu_per_delivery_ns,omitempty"`
+	CPUPerPubNS int64 `json:"cpu_per_publish_ns,omitempty"`
 }
 
 // Result is everything a run measured.
@@ -178,6 +179,7 @@ type Result struct {
 	Series          []Sample  `json:"series"`
 	GenCPUNanos     int64     `json:"generator_cpu_ns"`
 	GenCPUPerDelNS  int64     `json:"generator_cpu_per_delivery_ns,omitempty"`
+	GenCPUPerPubNS  int64     `json:"generator_cpu_per_publish_ns,omitempty"`
 	HubProc         *HubStats `json:"hub_process,omitempty"`
 	SockBefore      *SockStat `json:"sockstat_before,omitempty"`
 	SockAfter       *SockStat `json:"sockstat_after,omitempty"`
@@ -587,6 +589,12 @@ func (r *run) collect(res *Result, subs []*subscriber, genCPU time.Duration) {
 		if last > 0 {
 			if secs := time.Unix(0, last).Sub(r.pubStart).Seconds(); secs > 0 {
 				res.DeliveryRate = float64(res.Deliveries) / secs
+			}
+		}
+		if res.Published > 0 {
+			res.GenCPUPerPubNS = int64(genCPU) / res.Published
+			if res.HubProc != nil {
+				res.HubProc.CPUPerPubNS = res.HubProc.CPUNanos / res.Published
 			}
 		}
 		if res.Deliveries > 0 {
