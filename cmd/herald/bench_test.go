@@ -65,7 +65,7 @@ func TestBenchScenarios(t *testing.T) {
 	})
 	t.Run("fanout", func(t *testing.T) {
 		report := filepath.Join(t.TempDir(), "fanout.html")
-		res := benchJSON(t, append([]string{"fanout", "--subscribers", "50", "--events", "200", "--rate", "1000", "--size", "130", "--hub-pid", pid, "--report", report}, common...)...)
+		res := benchJSON(t, append([]string{"fanout", "--subscribers", "50", "--events", "200", "--rate", "1000", "--size", "130", "--readers", "2", "--hub-pid", pid, "--report", report}, common...)...)
 		if num(t, res, "published") != 200 || num(t, res, "deliveries") != 50*200 {
 			t.Errorf("published %v, delivered %v; want 200 and 10000", res["published"], res["deliveries"])
 		}

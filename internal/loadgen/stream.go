@@ -124,7 +124,7 @@ func (s *Stream) Reset() {
 // Feed processes the next bytes of the connection, calling emit for every event they
 // complete. After an error, or once the body is Done, Feed ignores its input and returns
 // the same result.
-func (s *Stream) Feed(p []byte, emit func(*Event)) error {
+func (s *Stream) Feed(p []byte, emit func(Event)) error {
 	for len(p) > 0 && s.err == nil {
 		switch s.phase {
 		case phaseHead:
@@ -234,7 +234,7 @@ func truncate(b []byte) []byte {
 
 // feedChunked decodes chunked framing as net/http's reader does: a CRLF after every size
 // line and chunk, extensions skipped, trailing whitespace allowed after the size.
-func (s *Stream) feedChunked(p []byte, emit func(*Event)) []byte {
+func (s *Stream) feedChunked(p []byte, emit func(Event)) []byte {
 	for len(p) > 0 && s.err == nil {
 		if s.cstate == chData {
 			n := min(uint64(len(p)), s.remain)
@@ -353,7 +353,7 @@ func hexValue(c byte) (byte, bool) {
 var bom = []byte("\xEF\xBB\xBF")
 
 // feedEvents runs the event-stream parser over body bytes.
-func (s *Stream) feedEvents(p []byte, emit func(*Event)) {
+func (s *Stream) feedEvents(p []byte, emit func(Event)) {
 	if s.bomSeen < 3 {
 		for len(p) > 0 && s.bomSeen < 3 {
 			if p[0] != bom[s.bomSeen] {
@@ -371,7 +371,7 @@ func (s *Stream) feedEvents(p []byte, emit func(*Event)) {
 }
 
 // feedLines splits p into lines (CR, LF or CRLF), joining a line split across reads.
-func (s *Stream) feedLines(p []byte, emit func(*Event)) {
+func (s *Stream) feedLines(p []byte, emit func(Event)) {
 	for len(p) > 0 && s.err == nil {
 		if s.skipLF {
 			s.skipLF = false
@@ -409,7 +409,7 @@ func (s *Stream) maxSize() int {
 }
 
 // processLine interprets one line as the event-stream format says.
-func (s *Stream) processLine(line []byte, emit func(*Event)) {
+func (s *Stream) processLine(line []byte, emit func(Event)) {
 	if len(line) == 0 {
 		s.dispatch(emit)
 		return
@@ -450,7 +450,7 @@ func (s *Stream) processLine(line []byte, emit func(*Event)) {
 	}
 }
 
-func (s *Stream) dispatch(emit func(*Event)) {
+func (s *Stream) dispatch(emit func(Event)) {
 	if s.idSet {
 		s.lastID = append(s.lastID[:0], s.id...)
 		s.idSet = false
@@ -462,7 +462,7 @@ func (s *Stream) dispatch(emit func(*Event)) {
 	}
 	s.sawData = false
 	ev := Event{ID: s.lastID, Type: s.typ, Data: s.data}
-	emit(&ev)
+	emit(ev)
 	s.data = s.data[:0]
 	s.typ = s.typ[:0]
 }

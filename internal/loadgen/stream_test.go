@@ -22,7 +22,7 @@ type gotEvent struct{ ID, Type, Data string }
 func feedAll(in []byte, size int) ([]gotEvent, *loadgen.Stream, error) {
 	var s loadgen.Stream
 	var got []gotEvent
-	emit := func(ev *loadgen.Event) {
+	emit := func(ev loadgen.Event) {
 		got = append(got, gotEvent{string(ev.ID), string(ev.Type), string(ev.Data)})
 	}
 	if size <= 0 {
@@ -145,7 +145,7 @@ func TestStreamStatus(t *testing.T) {
 func TestStreamResetKeepsLastID(t *testing.T) {
 	t.Parallel()
 	var s loadgen.Stream
-	emit := func(*loadgen.Event) {}
+	emit := func(loadgen.Event) {}
 	if err := s.Feed([]byte(okHead+chunk("id: 9\ndata: x\n\n")), emit); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestStreamHalt(t *testing.T) {
 	t.Parallel()
 	var s loadgen.Stream
 	var got []string
-	emit := func(ev *loadgen.Event) {
+	emit := func(ev loadgen.Event) {
 		got = append(got, string(ev.Data))
 		if string(ev.Data) == "b" {
 			s.Halt()

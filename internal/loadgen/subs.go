@@ -84,7 +84,7 @@ type poller struct {
 	buf      []byte
 	now      int64 // UnixNano just after the current read
 	cur      *subscriber
-	emit     func(*Event)
+	emit     func(Event)
 	hist     *hdrhistogram.Histogram
 	errMu    sync.Mutex
 	lastErr  string
@@ -285,7 +285,7 @@ func (p *poller) handle(s *subscriber, ev uint32) {
 }
 
 // onEvent accounts one event received by p.cur.
-func (p *poller) onEvent(ev *Event) {
+func (p *poller) onEvent(ev Event) {
 	s := p.cur
 	if s.state == sIdle {
 		return // the connection was dropped earlier in this read
