@@ -38,6 +38,13 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		r.FileLimitSoft, r.FileLimitHard, r.MaxConnections, r.SourceAddrs, r.Readers)
 	f("  subscribers:   %d/%d connected in %.2fs (%.0f streams/s), %d connect errors, %d streams ended, %d reconnects",
 		r.Connected, r.Subscribers, r.ConnectSeconds, r.ConnectRate, r.ConnectErrors, r.StreamsEnded, r.Reconnects)
+	if r.Connected > 0 {
+		line := fmt.Sprintf("  connect CPU:   bench %.1fµs", float64(r.ConnectGenCPUNanos)/float64(r.Connected)/1e3)
+		if r.HubProc != nil {
+			line += fmt.Sprintf(", hub %.1fµs", float64(r.HubProc.ConnectCPUNanos)/float64(r.Connected)/1e3)
+		}
+		f("%s per stream", line)
+	}
 	if r.Scenario != Idle {
 		f("  published:     %d in %.2fs (%.0f/s) by %d publishers, %d errors", r.Published, r.PublishSeconds, r.PublishRate, r.Publishers, r.PublishErrors)
 		if r.TargetRate > 0 && r.PublishRate < 0.9*r.TargetRate {

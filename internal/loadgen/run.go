@@ -129,13 +129,16 @@ type Sample struct {
 
 // HubStats is what /proc says of the hub over the run.
 type HubStats struct {
-	PID         int   `json:"pid"`
-	RSSBefore   int64 `json:"rss_before_bytes"`
-	RSSAfter    int64 `json:"rss_after_bytes"`
-	RSSPerConn  int64 `json:"rss_per_connection_bytes,omitempty"`
-	CPUNanos    int64 `json:"cpu_ns"`
-	CPUPerDelNS int64 `json:"cpu_per_delivery_ns,omitempty"`
-	CPUPerPubNS int64 `json:"cpu_per_publish_ns,omitempty"`
+	PID        int   `json:"pid"`
+	RSSBefore  int64 `json:"rss_before_bytes"`
+	RSSAfter   int64 `json:"rss_after_bytes"`
+	RSSPerConn int64 `json:"rss_per_connection_bytes,omitempty"`
+	CPUNanos   int64 `json:"cpu_ns"`
+	// ConnectCPUNanos is the hub's CPU time while the subscribers connected; CPUNanos
+	// counts the time after that.
+	ConnectCPUNanos int64 `json:"connect_cpu_ns"`
+	CPUPerDelNS     int64 `json:"cpu_per_delivery_ns,omitempty"`
+	CPUPerPubNS     int64 `json:"cpu_per_publish_ns,omitempty"`
 }
 
 // Result is everything a run measured.
@@ -158,7 +161,9 @@ type Result struct {
 	ConnectSeconds float64 `json:"connect_seconds"`
 	ConnectRate    float64 `json:"connect_rate_per_s"`
 	StreamsEnded   int64   `json:"streams_ended"`
-	Reconnects     int64   `json:"reconnects"`
+	// ConnectGenCPUNanos is the load generator's CPU time while the subscribers connected.
+	ConnectGenCPUNanos int64 `json:"generator_connect_cpu_ns"`
+	Reconnects         int64 `json:"reconnects"`
 
 	Publishers     int     `json:"publishers"`
 	Published      int64   `json:"published"`
@@ -465,6 +470,7 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 		p.dial = append(p.dial, s)
 	}
 	start := time.Now()
+	genConnect := selfCPU()
 	var wg sync.WaitGroup
 	for _, p := range r.pollers {
 		wg.Go(p.loop)
@@ -491,10 +497,13 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 	}
 
 	genBefore := selfCPU()
+	res.ConnectGenCPUNanos = int64(genBefore - genConnect)
 	measureStart := time.Now()
-	if cfg.HubPID > 0 && cfg.Scenario != Idle {
+	var hubConnectCPU time.Duration
+	if cfg.HubPID > 0 {
 		s, err := SampleProc(cfg.HubPID)
 		if err == nil {
+			hubConnectCPU = s.CPU - hubBefore.CPU
 			hubBefore.CPU = s.CPU
 		}
 	}
@@ -522,7 +531,8 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 	if cfg.HubPID > 0 {
 		after, err := SampleProc(cfg.HubPID)
 		if err == nil {
-			h := &HubStats{PID: cfg.HubPID, RSSBefore: hubBefore.RSSBytes, RSSAfter: after.RSSBytes, CPUNanos: int64(after.CPU - hubBefore.CPU)}
+			h := &HubStats{PID: cfg.HubPID, RSSBefore: hubBefore.RSSBytes, RSSAfter: after.RSSBytes,
+				CPUNanos: int64(after.CPU - hubBefore.CPU), ConnectCPUNanos: int64(hubConnectCPU)}
 			if res.Connected > 0 {
 				h.RSSPerConn = (after.RSSBytes - hubBefore.RSSBytes) / res.Connected
 			}
