@@ -154,6 +154,7 @@ func TestBenchBadInput(t *testing.T) {
 		{"https hub", []string{"bench", "idle", "--hub", "https://127.0.0.1:8080/"}, 1, "only http://"},
 		{"no token", []string{"bench", "fanout", "--hub", "http://127.0.0.1:1/"}, 1, "publisher token is required"},
 		{"negative", []string{"bench", "idle", "--subscribers", "-3", "--hub", "http://127.0.0.1:1/"}, 1, "must not be negative"},
+		{"no such hub process", []string{"bench", "idle", "--hub-pid", "999999999", "--hub", "http://127.0.0.1:1/"}, 1, "hub process"},
 		{"too many", []string{"bench", "idle", "--subscribers", "100000000", "--hub", "http://127.0.0.1:1/"}, 1, "open-file limit"},
 	}
 	for _, tt := range tests {

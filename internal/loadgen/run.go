@@ -86,7 +86,8 @@ type Config struct {
 	HubPID int
 	// AllowRemote permits a hub that does not resolve to a loopback address.
 	AllowRemote bool
-	// Progress, when set, is called about four times a second with live counters.
+	// Progress, when set, is called about five times a second with live counters, from a
+	// goroutine of its own (one call at a time).
 	Progress func(Progress)
 }
 

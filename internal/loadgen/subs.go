@@ -150,11 +150,23 @@ func (p *poller) loop() {
 func (p *poller) dialSome() {
 	limit := p.r.connectLimit
 	now := time.Now()
-	for p.inflight < limit && len(p.redial) > 0 && !p.redial[0].redialAt.After(now) && !p.r.stopping.Load() {
-		s := p.redial[0]
-		p.redial = p.redial[1:]
-		p.reconnects.Add(1)
-		p.connect(s)
+	if len(p.redial) > 0 && !p.r.stopping.Load() {
+		// Backoffs differ, so the queue is not in time order: take whatever is due.
+		waiting := p.redial[:0]
+		var due []*subscriber
+		for _, s := range p.redial {
+			if p.inflight+len(due) < limit && !s.redialAt.After(now) {
+				due = append(due, s)
+			} else {
+				waiting = append(waiting, s)
+			}
+		}
+		clear(p.redial[len(waiting):])
+		p.redial = waiting
+		for _, s := range due {
+			p.reconnects.Add(1)
+			p.connect(s) // may queue s again, behind the others
+		}
 	}
 	for p.inflight < limit && len(p.dial) > 0 && !p.r.stopping.Load() {
 		s := p.dial[0]
