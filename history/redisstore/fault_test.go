@@ -182,7 +182,9 @@ func TestRestartWithoutData(t *testing.T) {
 		}
 	}
 	// A follower that had been at the old stream's end and reads again.
-	err := s.Follow(ctx, last.Pos, func([]history.Entry) error { return errors.New("delivered entries of a new stream as if nothing happened") })
+	err := s.Follow(ctx, last.Pos, func([]history.Entry) error {
+		return errors.New("delivered entries of a new stream as if nothing happened")
+	})
 	// With no count known (a new Follow call), the old position lies before the new
 	// stream's first entry only if the clock moved on; it always has here.
 	if !errors.Is(err, history.ErrGap) {
