@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,6 +19,17 @@ func us(v int64) string {
 		return fmt.Sprintf("%.2fms", float64(v)/1e3)
 	}
 	return fmt.Sprintf("%.2fs", float64(v)/1e6)
+}
+
+// compactUS writes a 1-2-5 bound in microseconds as briefly as a chart label needs.
+func compactUS(v int64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(float64(v)/1e6, 'g', -1, 64) + "s"
+	case v >= 1e3:
+		return strconv.FormatFloat(float64(v)/1e3, 'g', -1, 64) + "ms"
+	}
+	return strconv.FormatInt(v, 10) + "µs"
 }
 
 func (l Latency) String() string {
@@ -203,13 +215,13 @@ func (r *Result) WriteReport(w io.Writer) error {
 	if err := r.WriteSummary(&sum); err != nil {
 		return err
 	}
-	lat := chart{title: "End-to-end latency", xLabel: "latency", yLabel: "deliveries"}
+	lat := chart{title: "End-to-end latency", xLabel: "latency (each bar runs from its label to the next)", yLabel: "deliveries"}
 	if r.Scenario == Publish && r.Subscribers == 0 {
 		lat.title = "End-to-end latency (no subscribers)"
 	}
 	lat.labels = []string{}
 	for _, bk := range r.LatencyBuckets {
-		lat.labels = append(lat.labels, us(bk.FromUS)+"–"+us(bk.ToUS))
+		lat.labels = append(lat.labels, compactUS(bk.FromUS))
 		lat.ys = append(lat.ys, float64(bk.Count))
 	}
 	del := chart{title: "Deliveries per second", xLabel: "seconds", yLabel: "deliveries/s"}
