@@ -1,0 +1,61 @@
+package mercure_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/history"
+	"github.com/heraldsse/herald/hub"
+	"github.com/heraldsse/herald/mercure"
+)
+
+// A hub in a few lines: a history, the hub on it, and the protocol handler in front.
+func ExampleNew() {
+	log := history.NewMemory(history.Retention{MaxCount: 1000}, nil)
+	defer log.Close()
+	h, _ := hub.New(hub.Config{Log: log})
+	defer h.Close()
+	secret := []byte("an example secret of 32 bytes!!!")
+	verifier, _ := auth.NewVerifier("HS256", secret)
+	handler, _ := mercure.New(mercure.Config{Hub: h, Publisher: verifier, Anonymous: true})
+	srv := httptest.NewServer(handler)
+	defer srv.Close()
+	defer handler.Shutdown(time.Now().Add(time.Second))
+
+	// Subscribe, as a browser's EventSource would.
+	resp, _ := http.Get(srv.URL + mercure.Path + "?topic=" + url.QueryEscape("https://example.com/books/{id}"))
+	defer resp.Body.Close()
+
+	// Publish with a token allowed to publish to the book's topic.
+	token, _ := auth.Mint(secret, "HS256", auth.Claims{Publish: []string{"https://example.com/books/1"}}, time.Minute)
+	form := url.Values{"topic": {"https://example.com/books/1"}, "data": {`{"title":"Dune"}`}, "id": {"book-1-v2"}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+mercure.Path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	answer, _ := http.DefaultClient.Do(req)
+	id, _ := io.ReadAll(answer.Body)
+	answer.Body.Close()
+	fmt.Println("published", string(id))
+
+	// The subscriber's stream: an opening comment, then the update.
+	r := bufio.NewReader(resp.Body)
+	for {
+		line, _ := r.ReadString('\n')
+		fmt.Print(line)
+		if line == "\n" {
+			break
+		}
+	}
+	// Output:
+	// published book-1-v2
+	// :
+	// id: book-1-v2
+	// data: {"title":"Dune"}
+}
