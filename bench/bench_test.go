@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"bufio"
+	"bytes"
 	"io"
 	"runtime"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/heraldsse/herald/sse"
 )
@@ -93,3 +96,63 @@ func reportPerEvent(b *testing.B, events int, mallocs uint64) {
 	b.ReportMetric(float64(b.Elapsed()/time.Nanosecond)/total, "ns/event")
 	b.ReportMetric(float64(mallocs)/total, "allocs/event")
 }
+
+// BenchmarkFloor measures work that any conformant decoder must do for the corpus, as a
+// floor under BenchmarkDecode: splitting the stream into lines (bufio.Scanner), checking
+// every event's data is UTF-8 (the standard replaces ill-formed bytes, so each must be
+// looked at), and both plus copying each event's data into a new string.
+func BenchmarkFloor(b *testing.B) {
+	stream, want := corpus(false)
+	data := make([][]byte, len(want))
+	for i, ev := range want {
+		data[i] = []byte(ev.Data)
+	}
+	b.Run("lines", func(b *testing.B) {
+		b.SetBytes(int64(len(stream)))
+		b.ReportAllocs()
+		for b.Loop() {
+			sc := bufio.NewScanner(bytes.NewReader(stream))
+			n := 0
+			for sc.Scan() {
+				n++
+			}
+			if n == 0 {
+				b.Fatal("no lines")
+			}
+		}
+		reportPerEvent(b, len(want), 0)
+	})
+	b.Run("utf8.Valid", func(b *testing.B) {
+		b.SetBytes(int64(len(stream)))
+		for b.Loop() {
+			for _, d := range data {
+				if !utf8.Valid(d) {
+					b.Fatal("invalid")
+				}
+			}
+		}
+		reportPerEvent(b, len(want), 0)
+	})
+	b.Run("lines+utf8.Valid+string", func(b *testing.B) {
+		b.SetBytes(int64(len(stream)))
+		b.ReportAllocs()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for b.Loop() {
+			sc := bufio.NewScanner(bytes.NewReader(stream))
+			for sc.Scan() {
+			}
+			for _, d := range data {
+				if !utf8.Valid(d) {
+					b.Fatal("invalid")
+				}
+				sink = string(d)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		reportPerEvent(b, len(want), after.Mallocs-before.Mallocs)
+	})
+}
+
+// sink keeps the compiler from dropping the strings BenchmarkFloor makes.
+var sink string
