@@ -103,7 +103,7 @@ type Handler struct {
 	// to streams once Shutdown waits on it.
 	streamsMu sync.Mutex
 	streams   sync.WaitGroup
-	metrics  *Metrics
+	metrics   *Metrics
 }
 
 // New returns a Handler for cfg.
