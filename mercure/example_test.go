@@ -30,7 +30,11 @@ func ExampleNew() {
 	defer handler.Shutdown(time.Now().Add(time.Second))
 
 	// Subscribe, as a browser's EventSource would.
-	resp, _ := http.Get(srv.URL + mercure.Path + "?topic=" + url.QueryEscape("https://example.com/books/{id}"))
+	resp, err := http.Get(srv.URL + mercure.Path + "?topic=" + url.QueryEscape("https://example.com/books/{id}"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer resp.Body.Close()
 
 	// Publish with a token allowed to publish to the book's topic.
@@ -39,7 +43,11 @@ func ExampleNew() {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+mercure.Path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer "+token)
-	answer, _ := http.DefaultClient.Do(req)
+	answer, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	id, _ := io.ReadAll(answer.Body)
 	answer.Body.Close()
 	fmt.Println("published", string(id))
