@@ -26,6 +26,7 @@ import (
 	"github.com/heraldsse/herald/cors"
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/history/boltstore"
+	"github.com/heraldsse/herald/history/redisstore"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/mercure"
 )
@@ -50,7 +51,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.dataDir, "data", "./herald-data", "data directory (the generated key; the history file with a durable store)")
-	fs.StringVar(&c.store, "store", "bolt", "history store: bolt (embedded file in --data, the default) or memory")
+	fs.StringVar(&c.store, "store", "bolt", "history store: bolt (embedded file in --data, the default), memory, or redis://HOST:PORT/DB (a Redis 7+ stream shared by several nodes)")
 	fs.StringVar(&c.jwtKey, "jwt-key", "", "HS256 secret for publisher and subscriber tokens (generated and kept in the data directory when no key is given)")
 	fs.StringVar(&c.pubKey, "publisher-jwt-key", "", "key for publisher tokens: an HMAC secret, or a PEM public key (or @FILE) for RS*/ES*/PS* algorithms (default: --jwt-key)")
 	fs.StringVar(&c.subKey, "subscriber-jwt-key", "", "key for subscriber tokens, as --publisher-jwt-key (default: --jwt-key)")
@@ -267,6 +268,13 @@ func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 // openStore opens the history the --store flag names.
 func openStore(c *serveConfig) (history.Log, error) {
 	r := history.Retention{MaxCount: c.historySize, MaxAge: c.historyAge}
+	if strings.HasPrefix(c.store, "redis://") || strings.HasPrefix(c.store, "rediss://") {
+		s, err := redisstore.Open(context.Background(), c.store, redisstore.Options{Retention: r})
+		if err != nil {
+			return nil, fmt.Errorf("--store: %v", err)
+		}
+		return s, nil
+	}
 	switch c.store {
 	case "bolt":
 		s, err := boltstore.Open(filepath.Join(c.dataDir, "history.db"), boltstore.Options{Retention: r})
@@ -277,7 +285,7 @@ func openStore(c *serveConfig) (history.Log, error) {
 	case "memory":
 		return history.NewMemory(r, nil), nil
 	default:
-		return nil, fmt.Errorf("--store %q: unknown store (known: bolt, memory)", c.store)
+		return nil, fmt.Errorf("--store %q: unknown store (known: bolt, memory, redis://HOST:PORT/DB)", c.store)
 	}
 }
 
