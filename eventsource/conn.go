@@ -156,7 +156,9 @@ func (c *Client) connect(ctx context.Context, p *prepared, deliver func(sse.Even
 		c.OnOpen()
 	}
 	opened := time.Now()
-	dec := sse.NewDecoder(newStreamReader(resp.Body, c.lastID, timer, c.ReadTimeout))
+	dec := sse.NewDecoder(newStreamReader(resp.Body, timer, c.ReadTimeout))
+	// A browser carries the last event ID of earlier connections into this one.
+	dec.SetLastEventID(c.lastID)
 	dec.MaxEventSize = c.MaxEventSize
 	dispatched := false
 	for {

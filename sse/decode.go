@@ -90,6 +90,11 @@ func NewDecoder(r io.Reader) *Decoder {
 // field ends, whether or not that block dispatched an event.
 func (d *Decoder) LastEventID() string { return d.lastID }
 
+// SetLastEventID starts the stream with id as its last event ID string, the way a browser
+// carries the id of an earlier connection into a reconnection: events that bring no id
+// field of their own then report it. Call it before the first Next.
+func (d *Decoder) SetLastEventID(id string) { d.lastID = id }
+
 // Retry returns the reconnection time most recently set by a valid retry field, and whether
 // any was set.
 func (d *Decoder) Retry() (time.Duration, bool) { return d.retry, d.retrySet }

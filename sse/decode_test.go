@@ -385,3 +385,22 @@ func TestDecoderRetryDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestDecoderSetLastEventID(t *testing.T) {
+	t.Parallel()
+	dec := sse.NewDecoder(strings.NewReader("\xEF\xBB\xBFdata: a\n\nid: 9\ndata: b\n\nid\ndata: c\n\n"))
+	dec.SetLastEventID("7")
+	var ids []string
+	for {
+		ev, err := dec.Next()
+		if err != nil {
+			break
+		}
+		ids = append(ids, ev.ID)
+	}
+	// The BOM is still the stream's first bytes and is stripped; the carried id holds
+	// until the stream changes it.
+	if strings.Join(ids, ",") != "7,9," {
+		t.Fatalf("ids %q, want 7, 9, then empty", ids)
+	}
+}
