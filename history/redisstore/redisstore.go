@@ -379,7 +379,7 @@ func (s *Store) Follow(ctx context.Context, after history.Pos, fn func([]history
 		if ctx.Err() != nil {
 			return s.fail(ctx, "follow", ctx.Err())
 		}
-		batch, err := s.readChecked(ctx, &f)
+		batch, caughtUp, err := s.readChecked(ctx, &f)
 		if err != nil {
 			return err
 		}
@@ -387,8 +387,11 @@ func (s *Store) Follow(ctx context.Context, after history.Pos, fn func([]history
 			if err := fn(batch); err != nil {
 				return err
 			}
-			continue
+			if !caughtUp {
+				continue
+			}
 		}
+		// Nothing newer at the snapshot: wait for the next entry instead of asking again.
 		if err := s.wait(ctx, f.after); err != nil {
 			return err
 		}
@@ -410,12 +413,12 @@ type follower struct {
 //
 // NOTE: XINFO's max-deleted-entry-id would be simpler, but Redis updates it only for XDEL,
 // not for trimming, so the count of entries added is what tells.
-func (s *Store) readChecked(ctx context.Context, f *follower) ([]history.Entry, error) {
+func (s *Store) readChecked(ctx context.Context, f *follower) (batch []history.Entry, caughtUp bool, err error) {
 	var rng *redis.XMessageSliceCmd
 	var info *redis.XInfoStreamCmd
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	_, err := s.client.TxPipelined(rctx, func(p redis.Pipeliner) error {
+	_, err = s.client.TxPipelined(rctx, func(p redis.Pipeliner) error {
 		rng = p.XRangeN(rctx, s.stream, start(f.after), "+", followBatch)
 		info = p.XInfoStream(rctx, s.stream)
 		return nil
@@ -424,20 +427,20 @@ func (s *Store) readChecked(ctx context.Context, f *follower) ([]history.Entry, 
 		var rerr redis.Error
 		if errors.As(err, &rerr) && strings.Contains(err.Error(), "no such key") {
 			if f.after.IsZero() {
-				return nil, nil
+				return nil, true, nil
 			}
-			return nil, fmt.Errorf("%w: the stream %s is gone (was Redis restarted without its data?)", history.ErrGap, s.stream)
+			return nil, false, fmt.Errorf("%w: the stream %s is gone (was Redis restarted without its data?)", history.ErrGap, s.stream)
 		}
-		return nil, s.fail(ctx, "follow", err)
+		return nil, false, s.fail(ctx, "follow", err)
 	}
 	st := info.Val()
-	batch, err := decode(rng.Val())
+	batch, err = decode(rng.Val())
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	last, err := ParsePos(st.LastGeneratedID)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: follow: %v", err)
+		return nil, false, fmt.Errorf("redisstore: follow: %v", err)
 	}
 	removed := st.EntriesAdded - st.Length
 	switch {
@@ -445,18 +448,18 @@ func (s *Store) readChecked(ctx context.Context, f *follower) ([]history.Entry, 
 		// From the start: whatever was trimmed before is not a gap.
 		f.ordinal = removed
 	case last.Less(f.after):
-		return nil, fmt.Errorf("%w: the stream ends at %v, before %v (was Redis restarted without its data?)", history.ErrGap, last, f.after)
+		return nil, false, fmt.Errorf("%w: the stream ends at %v, before %v (was Redis restarted without its data?)", history.ErrGap, last, f.after)
 	case f.ordinal >= 0 && st.EntriesAdded < f.ordinal:
-		return nil, fmt.Errorf("%w: the stream counts %d entries added, this follower had passed %d (was Redis restarted without its data?)", history.ErrGap, st.EntriesAdded, f.ordinal)
+		return nil, false, fmt.Errorf("%w: the stream counts %d entries added, this follower had passed %d (was Redis restarted without its data?)", history.ErrGap, st.EntriesAdded, f.ordinal)
 	case f.ordinal >= 0 && removed > f.ordinal:
-		return nil, fmt.Errorf("%w: %d entries after %v were trimmed before they were read", history.ErrGap, removed-f.ordinal, f.after)
+		return nil, false, fmt.Errorf("%w: %d entries after %v were trimmed before they were read", history.ErrGap, removed-f.ordinal, f.after)
 	case f.ordinal < 0 && st.Length == 0 && f.after.Less(last):
-		return nil, fmt.Errorf("%w: entries after %v up to %v were trimmed before they were read", history.ErrGap, f.after, last)
+		return nil, false, fmt.Errorf("%w: entries after %v up to %v were trimmed before they were read", history.ErrGap, f.after, last)
 	case f.ordinal < 0 && st.Length > 0:
 		// Until this Follow has caught up once it cannot count; it assumes the worst when
 		// its position itself has left the stream.
 		if first, err := ParsePos(st.FirstEntry.ID); err == nil && f.after.Less(first) {
-			return nil, fmt.Errorf("%w: wanted entries after %v, the stream starts at %v", history.ErrGap, f.after, first)
+			return nil, false, fmt.Errorf("%w: wanted entries after %v, the stream starts at %v", history.ErrGap, f.after, first)
 		}
 	}
 	if len(batch) > 0 {
@@ -467,8 +470,9 @@ func (s *Store) readChecked(ctx context.Context, f *follower) ([]history.Entry, 
 	}
 	if f.after == last {
 		f.ordinal = st.EntriesAdded // caught up: every entry added so far is passed
+		return batch, true, nil
 	}
-	return batch, nil
+	return batch, false, nil
 }
 
 // wait blocks until an entry after pos may exist, Redis is found unavailable, ctx is done,
