@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,7 +180,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	}
 	url := hubURL(ln.Addr())
 	printWelcome(e.stdout, url, c, secret, generated)
-	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", c.store)
+	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -374,4 +375,13 @@ Publish:    curl -d topic=demo -d data=hello -H 'Authorization: Bearer %[3]s' %[
        or:  go run ./cmd/herald publish --hub %[1]s%[2]s --token %[3]s --topic demo --data hello
 (the token allows publishing and subscribing to every topic for 24 hours; mint others with "herald token")
 `, url, mercure.Path, token)
+}
+
+// redactStore hides a password in a store URL (redis://user:secret@host/0) for logs.
+func redactStore(store string) string {
+	u, err := neturl.Parse(store)
+	if err != nil || u.User == nil {
+		return store
+	}
+	return u.Redacted()
 }

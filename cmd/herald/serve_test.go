@@ -307,3 +307,15 @@ func TestServeCORS(t *testing.T) {
 		t.Errorf("bad origin: exit %d, %q", code, stderr)
 	}
 }
+
+func TestRedactStore(t *testing.T) {
+	for in, want := range map[string]string{
+		"bolt":                            "bolt",
+		"redis://127.0.0.1:6379/0":        "redis://127.0.0.1:6379/0",
+		"redis://user:s3cret@host:6379/0": "redis://user:xxxxx@host:6379/0",
+	} {
+		if got := redactStore(in); got != want {
+			t.Errorf("redactStore(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
