@@ -50,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -110,11 +111,11 @@ const followBlock = time.Second
 // for TLS), checks that it is Redis 7 or newer, and returns the store.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if !strings.HasPrefix(url, "redis://") && !strings.HasPrefix(url, "rediss://") {
-		return nil, fmt.Errorf("redisstore: %q: want redis://HOST:PORT/DB", url)
+		return nil, fmt.Errorf("redisstore: %q: want redis://HOST:PORT/DB", redact(url))
 	}
 	ro, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: %q: %v", url, err)
+		return nil, fmt.Errorf("redisstore: %q: %s", redact(url), scrub(err.Error(), url))
 	}
 	if opts.Retention.MaxCount < 0 || opts.Retention.MaxAge < 0 {
 		return nil, errors.New("redisstore: negative retention")
@@ -565,4 +566,26 @@ func keys(m map[string]any) []string {
 		ks = append(ks, k)
 	}
 	return ks
+}
+
+// scrub removes the password of raw from msg: the URL parser's messages may quote the URL.
+func scrub(msg, raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "not a URL"
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	return msg
+}
+
+// redact hides the password of a URL for messages; a URL that does not parse is replaced
+// whole, since its password cannot be found.
+func redact(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }

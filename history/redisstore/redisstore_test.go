@@ -275,3 +275,12 @@ func TestParsePos(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenNeverRepeatsThePassword(t *testing.T) {
+	for _, url := range []string{"redis://user:hunter2secret@127.0.0.1:6379/x", "redis://:hunter2secret@127.0.0.1:1/0?bad=%zz", "http://user:hunter2secret@host/"} {
+		_, err := redisstore.Open(context.Background(), url, redisstore.Options{})
+		if err == nil || strings.Contains(err.Error(), "hunter2secret") {
+			t.Errorf("Open(%s): %v", url, err)
+		}
+	}
+}
