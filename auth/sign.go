@@ -13,7 +13,6 @@ import (
 type Signer struct {
 	alg algorithm
 	key any
-	now func() time.Time
 }
 
 // NewSigner returns a Signer for alg (DefaultAlg when empty). For the HS algorithms key is

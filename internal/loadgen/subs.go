@@ -53,11 +53,6 @@ func (b *bitset) set(i int) bool {
 	return was
 }
 
-func (b bitset) has(i int) bool {
-	w := i >> 6
-	return w < len(b) && b[w]&(1<<(i&63)) != 0
-}
-
 // missing counts the bits of want that b lacks.
 func (b bitset) missing(want bitset) int {
 	n := 0
