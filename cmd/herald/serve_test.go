@@ -4,6 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +20,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/heraldsse/herald/auth"
 )
 
 // startServe runs herald serve in-process with args and returns the hub's base URL and its
@@ -318,4 +326,42 @@ func TestRedactStore(t *testing.T) {
 			t.Errorf("redactStore(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func TestServeWithRS256PublicKeys(t *testing.T) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubDER, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	privDER, _ := x509.MarshalPKCS8PrivateKey(priv)
+	dir := t.TempDir()
+	pubFile := filepath.Join(dir, "pub.pem")
+	os.WriteFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600)
+	base, _, _ := startServe(t, "--jwt-alg", "RS256", "--publisher-jwt-key", "@"+pubFile, "--subscriber-jwt-key", "@"+pubFile)
+
+	signer, err := auth.NewSigner("RS256", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := signer.Sign(auth.Claims{Publish: []string{"*"}, ExpiresAt: time.Now().Add(time.Hour)})
+	if code, out, errOut := runHerald(t, "", "publish", "--hub", base+"/.well-known/mercure", "--token", good, "--topic", "a", "--data", "x"); code != 0 || !strings.HasPrefix(out, "urn:uuid:") {
+		t.Fatalf("RS256 token: exit %d, %q %q", code, out, errOut)
+	}
+	// An HS256 token "signed" with the public key as secret is the classic confusion attack.
+	pemBytes, _ := os.ReadFile(pubFile)
+	forged := jwtHS256(t, pemBytes)
+	if code, _, errOut := runHerald(t, "", "publish", "--hub", base+"/.well-known/mercure", "--token", forged, "--topic", "a", "--data", "x"); code != 1 || !strings.Contains(errOut, "401") {
+		t.Fatalf("HS256 token with the public key as secret: exit %d, %q", code, errOut)
+	}
+}
+
+// jwtHS256 signs a publish-everything Mercure token with secret, without package auth.
+func jwtHS256(t *testing.T, secret []byte) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"mercure": map[string]any{"publish": []string{"*"}}}).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
