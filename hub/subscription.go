@@ -58,7 +58,8 @@ type Subscription struct {
 
 	offered history.Pos // dispatcher only: last update offered, to visit each once
 
-	ready chan struct{} // holds a token when the queue has news
+	ready  chan struct{} // holds a token when the queue has news
+	notify func()        // called with the news too, when set (see Notify)
 
 	mu     sync.Mutex
 	queue  []*event
@@ -187,6 +188,22 @@ func (s *Subscription) signal() {
 	case s.ready <- struct{}{}:
 	default:
 	}
+	s.mu.Lock()
+	fn := s.notify
+	s.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+// Notify makes the subscription call fn whenever Ready would receive: for writers that
+// serve many subscriptions and cannot wait on each Ready channel. fn runs on the hub's
+// dispatcher, so it must return at once (queue the work, do not do it).
+func (s *Subscription) Notify(fn func()) {
+	s.mu.Lock()
+	s.notify = fn
+	s.mu.Unlock()
+	s.signal() // anything queued before fn was set is news to it
 }
 
 // Ready returns a channel that receives when Drain has something to return: updates, or

@@ -85,6 +85,10 @@ type Config struct {
 	// down; each client gets a random delay between it and twice it, so that a restart
 	// does not bring every client back in the same instant. Zero means 1 s.
 	ShutdownRetry time.Duration
+	// Takeover serves HTTP/1.1 subscribers outside net/http once their stream starts: a
+	// few writer goroutines serve every connection, which holds far less memory per idle
+	// subscriber. HTTP/2 subscribers always use net/http. Call Shutdown to stop it.
+	Takeover bool
 	// Logger receives request diagnostics. Nil means slog.Default(). Tokens are never logged.
 	Logger *slog.Logger
 }
@@ -104,6 +108,7 @@ type Handler struct {
 	streamsMu sync.Mutex
 	streams   sync.WaitGroup
 	metrics   *Metrics
+	direct    *directPool // nil unless Config.Takeover
 }
 
 // New returns a Handler for cfg.
@@ -144,6 +149,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.logger == nil {
 		h.logger = slog.Default()
+	}
+	if cfg.Takeover {
+		h.direct = newDirectPool(h)
 	}
 	for _, o := range cfg.PublishOrigins {
 		h.origins[strings.TrimSuffix(o, "/")] = struct{}{}
@@ -199,19 +207,30 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, reaso
 	}
 }
 
-// Shutdown ends every open stream, each with a jittered retry hint, and waits until their
-// handlers have returned or the deadline passes. New subscriptions are refused with 503.
+// Shutdown ends every open stream, each with a jittered retry hint, and waits until they
+// are over or the deadline passes (then it closes what is left). New subscriptions are
+// refused with 503. A Handler with Config.Takeover must be shut down to stop its writers.
 func (h *Handler) Shutdown(deadline time.Time) {
 	h.stopOnce.Do(func() {
 		h.streamsMu.Lock()
 		close(h.shutdown)
 		h.streamsMu.Unlock()
 	})
+	if h.direct != nil {
+		h.direct.shutdown()
+	}
 	done := make(chan struct{})
 	go func() { h.streams.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(time.Until(deadline)):
+		if h.direct != nil {
+			h.direct.finishAll() // past the deadline: close what is left
+			<-done
+		}
+	}
+	if h.direct != nil {
+		h.direct.close() // every stream is over: stop the writers
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +71,7 @@ func startHub(t *testing.T, cfg mercure.Config, retention history.Retention, que
 	}
 	cfg.Hub = h
 	cfg.Logger = logger
+	cfg.Takeover = cfg.Takeover || os.Getenv("HERALD_TEST_TAKEOVER") == "1"
 	if cfg.Publisher == nil {
 		cfg.Publisher = mustVerifier(t, pubKey)
 	}

@@ -84,7 +84,12 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	defer h.conns.release(ip)
+	released := false
+	defer func() {
+		if !released {
+			h.conns.release(ip) // refused before the stream started
+		}
+	}()
 
 	lastEventID := r.Header.Get("Last-Event-ID")
 	if lastEventID == "" {
@@ -106,18 +111,34 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusServiceUnavailable, "cannot subscribe now; retry later")
 		return
 	}
-	defer sub.Close()
 	if !h.addStream() {
+		sub.Close()
 		w.Header().Set("Retry-After", "1")
 		h.fail(w, r, http.StatusServiceUnavailable, "the hub is shutting down")
 		return
 	}
-	defer h.streams.Done()
+	released = true // from here on, end releases it
 	h.metrics.Subscribes.Add(1)
-	defer h.metrics.Unsubscribes.Add(1)
 	if h.cfg.Subscriptions {
 		h.announce(info, true)
-		defer h.announce(info, false)
+	}
+	// end runs once the stream is over, here or, for a taken-over connection, in the pool.
+	end := func(err error) {
+		// A stalled client shows either as an overflowing queue or as a write that timed out.
+		var ne net.Error
+		if errors.Is(sub.Err(), hub.ErrSlowConsumer) || (errors.As(err, &ne) && ne.Timeout()) {
+			h.metrics.SlowConsumers.Add(1)
+		}
+		if err != nil && !isClientGone(err) && !errors.Is(err, hub.ErrHubClosed) && !errors.Is(err, errTokenExpired) && !errors.Is(err, hub.ErrSlowConsumer) && !errors.Is(err, errClientGone) {
+			h.logger.Debug("mercure: stream ended", "err", err)
+		}
+		sub.Close()
+		if h.cfg.Subscriptions {
+			h.announce(info, false)
+		}
+		h.metrics.Unsubscribes.Add(1)
+		h.conns.release(ip)
+		h.streams.Done()
 	}
 
 	hdr := w.Header()
@@ -125,29 +146,25 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("X-Accel-Buffering", "no")
 	hdr.Set("Last-Event-ID", sub.LastEventID())
-	w.WriteHeader(http.StatusOK)
-	sw := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout, metrics: h.metrics}
-	if r.Method == http.MethodHead {
-		sw.rc.Flush()
-		return
-	}
-	// An opening comment flushes the headers so the client's EventSource opens at once.
-	if err := sw.write([]byte(":\n")); err != nil {
-		return
-	}
 	var expires time.Time
 	if claims != nil {
 		expires = claims.ExpiresAt
 	}
-	err = sw.pump(ctx, sub, max(h.cfg.Heartbeat, 0), expires, h.shutdown, h.goodbye)
-	// A stalled client shows either as an overflowing queue or as a write that timed out.
-	var ne net.Error
-	if errors.Is(sub.Err(), hub.ErrSlowConsumer) || (errors.As(err, &ne) && ne.Timeout()) {
-		h.metrics.SlowConsumers.Add(1)
+	if h.takeOver(w, r, sub, expires, end) {
+		return
 	}
-	if err != nil && !isClientGone(err) && !errors.Is(err, hub.ErrHubClosed) && !errors.Is(err, errTokenExpired) && !errors.Is(err, hub.ErrSlowConsumer) {
-		h.logger.Debug("mercure: stream ended", "err", err)
+	w.WriteHeader(http.StatusOK)
+	sw := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout, metrics: h.metrics}
+	if r.Method == http.MethodHead {
+		end(sw.rc.Flush())
+		return
 	}
+	// An opening comment flushes the headers so the client's EventSource opens at once.
+	if err := sw.write([]byte(":\n")); err != nil {
+		end(err)
+		return
+	}
+	end(sw.pump(ctx, sub, max(h.cfg.Heartbeat, 0), expires, h.shutdown, h.goodbye))
 }
 
 // filter builds the hub filter for a subscriber's selectors and token.

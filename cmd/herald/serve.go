@@ -37,6 +37,7 @@ type serveConfig struct {
 	addr, dataDir, store                  string
 	jwtKey, pubKey, subKey, jwtAlg        string
 	anonymous, subscriptions, ui          bool
+	takeover                              bool
 	corsOrigins, publishOrigins           listFlag
 	heartbeat, historyAge, writeTimeout   time.Duration
 	shutdownGrace                         time.Duration
@@ -63,6 +64,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&c.heartbeat, "heartbeat", mercure.DefaultHeartbeat, "interval of heartbeat comments on idle streams (0 disables)")
 	fs.BoolVar(&c.subscriptions, "subscriptions", false, "enable the subscriptions API and subscription events")
 	fs.BoolVar(&c.ui, "ui", true, "serve the web console at "+console.Path)
+	fs.BoolVar(&c.takeover, "takeover", true, "serve HTTP/1.1 subscriber connections from a few writer goroutines once their stream starts (less memory per subscriber); false keeps them in net/http")
 	fs.IntVar(&c.historySize, "history-size", 100000, "updates kept for replay (0: no count limit)")
 	fs.DurationVar(&c.historyAge, "history-age", 24*time.Hour, "how long updates are kept for replay (0: no age limit)")
 	fs.IntVar(&c.queueSize, "queue-size", hub.DefaultQueueSize, "updates a subscriber may have waiting before it is disconnected as too slow")
@@ -159,11 +161,15 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		MaxConnectionsPerIP: c.maxConnsPerIP,
 		PublishRate:         c.publishRate,
 		PublishBurst:        c.publishBurst,
+		Takeover:            c.takeover,
 		Logger:              logger,
 	})
 	if err != nil {
 		return err
 	}
+	// On every way out, streams end and the handler's writers stop (a second call after the
+	// graceful one below returns at once).
+	defer handler.Shutdown(time.Now())
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -196,12 +202,15 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	deadline := time.Now().Add(c.shutdownGrace)
 	shutdownCtx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	// Streams first: they never end on their own, and Shutdown would wait for them.
-	go handler.Shutdown(deadline)
+	// Streams first: they never end on their own, and the server's Shutdown would wait
+	// for them.
+	streamsDone := make(chan struct{})
+	go func() { handler.Shutdown(deadline); close(streamsDone) }()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		srv.Close()
 	}
 	<-errc
+	<-streamsDone
 	return nil
 }
 

@@ -1,0 +1,398 @@
+package mercure
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/heraldsse/herald/hub"
+)
+
+// Direct streams: HTTP/1.1 subscriber connections taken over from net/http once the
+// subscription is set up. The handler writes the response head and the replay itself, then
+// returns, which frees net/http's per-connection buffers and goroutine; a few writer
+// goroutines then serve every such connection, each writing all that is queued for it in
+// one writev, and one scanner goroutine sends heartbeats and ends expired streams. Each
+// connection keeps one goroutine blocked on a one-byte read, which notices at once when the
+// client goes away.
+//
+// NOTE: writes use a short deadline and keep what did not go out for the next turn, so a
+// client that stops reading never holds a writer; it is ended once it has made no progress
+// for WriteTimeout, or when its hub queue overflows. A stream that is ending (goodbye, slow
+// consumer, expired token) gets one write attempt for its last words: a client too far
+// behind to take them reconnects after its own reconnection time, and resumes all the same.
+
+// writeSlice is how long one write may block a writer goroutine.
+const writeSlice = 20 * time.Millisecond
+
+// directStream is one taken-over subscriber connection.
+type directStream struct {
+	pool    *directPool
+	conn    net.Conn
+	sub     *hub.Subscription
+	expires time.Time
+	cleanup func(err error)
+
+	mu          sync.Mutex
+	queued      bool // in the pool's ready list
+	serving     bool // a writer has it now
+	again       bool // woken while served: queue it once more after
+	hasPending  bool // some bytes wait for the client to read
+	beat        bool
+	expired     bool
+	goodbye     bool
+	gone        bool // the client closed its side
+	finished    bool
+	pending     net.Buffers // bytes not written yet, in order
+	stalledFrom time.Time   // when the pending bytes stopped moving; zero when they move
+	lastWrite   time.Time
+	bufs        [][]byte
+}
+
+// directPool serves direct streams.
+type directPool struct {
+	h *Handler
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	ready   []*directStream
+	streams map[*directStream]struct{}
+	stopped bool
+	workers sync.WaitGroup
+	stop    chan struct{}
+	once    sync.Once
+}
+
+func newDirectPool(h *Handler) *directPool {
+	p := &directPool{h: h, streams: make(map[*directStream]struct{}), stop: make(chan struct{})}
+	p.cond = sync.NewCond(&p.mu)
+	n := max(2, runtime.GOMAXPROCS(0))
+	p.workers.Add(n + 1)
+	for range n {
+		go p.writer()
+	}
+	go p.scanner()
+	return p
+}
+
+// close stops the pool's goroutines, once; streams must have been finished first.
+func (p *directPool) close() {
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.stopped = true
+		p.mu.Unlock()
+		p.cond.Broadcast()
+		close(p.stop)
+	})
+	p.workers.Wait()
+}
+
+// add starts serving st.
+func (p *directPool) add(st *directStream) {
+	st.lastWrite = time.Now()
+	p.mu.Lock()
+	p.streams[st] = struct{}{}
+	p.mu.Unlock()
+	go st.watch()
+	select {
+	case <-p.h.shutdown: // taken over while Shutdown was saying goodbye to the others
+		st.mu.Lock()
+		st.goodbye = true
+		st.mu.Unlock()
+	default:
+	}
+	st.sub.Notify(st.wake)
+}
+
+// wake queues st for a writer, once.
+func (st *directStream) wake() {
+	st.mu.Lock()
+	switch {
+	case st.finished, st.queued:
+		st.mu.Unlock()
+		return
+	case st.serving:
+		st.again = true // one writer at a time: the one serving it queues it again
+		st.mu.Unlock()
+		return
+	}
+	st.queued = true
+	st.mu.Unlock()
+	p := st.pool
+	p.mu.Lock()
+	p.ready = append(p.ready, st)
+	p.mu.Unlock()
+	p.cond.Signal()
+}
+
+// watch reads the connection until the client closes it (or the stream is finished and
+// the connection closed under it).
+func (st *directStream) watch() {
+	var b [1]byte
+	for {
+		if _, err := st.conn.Read(b[:]); err != nil {
+			st.mu.Lock()
+			st.gone = true
+			st.mu.Unlock()
+			st.wake()
+			return
+		}
+	}
+}
+
+func (p *directPool) writer() {
+	defer p.workers.Done()
+	for {
+		p.mu.Lock()
+		for len(p.ready) == 0 && !p.stopped {
+			p.cond.Wait()
+		}
+		if len(p.ready) == 0 {
+			p.mu.Unlock()
+			return
+		}
+		st := p.ready[0]
+		p.ready[0] = nil
+		p.ready = p.ready[1:]
+		p.mu.Unlock()
+		st.serve()
+	}
+}
+
+// scanner sends heartbeats to idle streams and ends expired or stalled ones.
+func (p *directPool) scanner() {
+	defer p.workers.Done()
+	beat := p.h.cfg.Heartbeat
+	tick := time.Second
+	if beat > 0 && beat/2 < tick {
+		tick = max(beat/2, 5*time.Millisecond)
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			streams := make([]*directStream, 0, len(p.streams))
+			for st := range p.streams {
+				streams = append(streams, st)
+			}
+			p.mu.Unlock()
+			for _, st := range streams {
+				st.mu.Lock()
+				due := beat > 0 && now.Sub(st.lastWrite) >= beat
+				expired := !st.expires.IsZero() && !now.Before(st.expires)
+				stalled := st.hasPending
+				st.beat = st.beat || due
+				st.expired = st.expired || expired
+				st.mu.Unlock()
+				if due || expired || stalled {
+					st.wake()
+				}
+			}
+		}
+	}
+}
+
+// shutdown says goodbye to every stream.
+func (p *directPool) shutdown() {
+	p.mu.Lock()
+	streams := make([]*directStream, 0, len(p.streams))
+	for st := range p.streams {
+		streams = append(streams, st)
+	}
+	p.mu.Unlock()
+	for _, st := range streams {
+		st.mu.Lock()
+		st.goodbye = true
+		st.mu.Unlock()
+		st.wake()
+	}
+}
+
+// finishAll ends every stream at once, without a goodbye.
+func (p *directPool) finishAll() {
+	p.mu.Lock()
+	streams := make([]*directStream, 0, len(p.streams))
+	for st := range p.streams {
+		streams = append(streams, st)
+	}
+	p.mu.Unlock()
+	for _, st := range streams {
+		st.finish(hub.ErrHubClosed)
+	}
+}
+
+// serve writes what st has to say, on a writer goroutine; only one writer serves a stream
+// at a time.
+func (st *directStream) serve() {
+	st.mu.Lock()
+	st.queued = false
+	st.serving = true
+	beat, expired, goodbye, gone := st.beat, st.expired, st.goodbye, st.gone
+	st.beat = false
+	st.mu.Unlock()
+	defer st.served()
+	if gone {
+		st.finish(errClientGone)
+		return
+	}
+	h := st.pool.h
+	var end error
+	var err error
+	st.bufs, err = st.sub.Drain(st.bufs[:0])
+	delivered := len(st.bufs)
+	switch {
+	case err != nil:
+		end = err
+		st.bufs = append(st.bufs, endMessage(err))
+	case goodbye:
+		end = hub.ErrHubClosed
+		st.bufs = append(st.bufs, h.goodbye())
+	case expired:
+		end = errTokenExpired
+		st.bufs = append(st.bufs, tokenExpired)
+	case beat && len(st.bufs) == 0 && len(st.pending) == 0:
+		st.bufs = append(st.bufs, heartbeat)
+	}
+	st.pending = append(st.pending, st.bufs...)
+	clear(st.bufs)
+	if len(st.pending) == 0 {
+		return
+	}
+	now := time.Now()
+	st.conn.SetWriteDeadline(now.Add(writeSlice))
+	before := bufferedLen(st.pending)
+	_, werr := st.pending.WriteTo(st.conn)
+	moved := bufferedLen(st.pending) < before
+	var ne net.Error
+	switch {
+	case werr == nil:
+		st.pending = st.pending[:0]
+		st.stalledFrom = time.Time{}
+	case errors.As(werr, &ne) && ne.Timeout():
+		if moved || st.stalledFrom.IsZero() {
+			st.stalledFrom = now
+		}
+		if end == nil && now.Sub(st.stalledFrom) < h.cfg.WriteTimeout {
+			h.metrics.Deliveries.Add(int64(delivered))
+			time.AfterFunc(writeSlice, st.wake) // try again soon; the scanner also retries
+			return
+		}
+		if end == nil {
+			end = werr
+		}
+	default:
+		end = werr
+	}
+	st.mu.Lock()
+	st.lastWrite = now
+	st.mu.Unlock()
+	h.metrics.Deliveries.Add(int64(delivered))
+	if end != nil {
+		st.finish(end)
+	}
+}
+
+// served ends a writer's turn on st, queueing it again if it was woken meanwhile.
+func (st *directStream) served() {
+	st.mu.Lock()
+	st.serving = false
+	st.hasPending = len(st.pending) > 0
+	again := st.again
+	st.again = false
+	st.mu.Unlock()
+	if again {
+		st.wake()
+	}
+}
+
+var errClientGone = errors.New("mercure: the client closed the connection")
+
+func bufferedLen(b net.Buffers) int {
+	n := 0
+	for _, c := range b {
+		n += len(c)
+	}
+	return n
+}
+
+// endMessage is the comment that tells a client why the hub ended its stream.
+func endMessage(err error) []byte {
+	switch {
+	case errors.Is(err, hub.ErrSlowConsumer):
+		return slowConsumer
+	case errors.Is(err, hub.ErrHistoryGap):
+		return historyGap
+	default:
+		return hubClosing
+	}
+}
+
+// finish ends st once: the connection closes, the pool forgets it, and the handler's
+// cleanup runs.
+func (st *directStream) finish(err error) {
+	st.mu.Lock()
+	if st.finished {
+		st.mu.Unlock()
+		return
+	}
+	st.finished = true
+	st.pending = nil
+	st.mu.Unlock()
+	st.conn.Close()
+	p := st.pool
+	p.mu.Lock()
+	delete(p.streams, st)
+	p.mu.Unlock()
+	st.cleanup(err)
+}
+
+// takeOver hijacks an HTTP/1.1 subscriber connection, writes the response head, the opening
+// comment and the replay, and hands the stream to the pool. It returns false, having
+// written nothing, when the connection cannot be taken over; the caller then serves the
+// stream through net/http.
+func (h *Handler) takeOver(w http.ResponseWriter, r *http.Request, sub *hub.Subscription, expires time.Time, cleanup func(error)) bool {
+	if h.direct == nil || r.ProtoMajor != 1 || r.Method != http.MethodGet {
+		return false
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return false
+	}
+	st := &directStream{pool: h.direct, conn: conn, sub: sub, expires: expires, cleanup: cleanup}
+	var head bytes.Buffer
+	head.WriteString("HTTP/1.1 200 OK\r\n")
+	hdr := w.Header().Clone()
+	hdr.Set("Connection", "close") // the body ends when the connection does
+	hdr.Write(&head)
+	head.WriteString("\r\n:\n")
+	_ = brw // the request has been read; anything pipelined after it is ignored
+	write := func(b []byte) error {
+		conn.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
+		_, err := conn.Write(b)
+		return err
+	}
+	if err := write(head.Bytes()); err != nil {
+		conn.Close()
+		cleanup(err)
+		return true
+	}
+	replayed, err := sub.Replay(r.Context(), write)
+	h.metrics.Replayed.Add(int64(replayed))
+	h.metrics.Deliveries.Add(int64(replayed))
+	if err != nil {
+		conn.Close()
+		cleanup(err)
+		return true
+	}
+	conn.SetWriteDeadline(time.Time{})
+	h.direct.add(st)
+	return true
+}
