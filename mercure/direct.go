@@ -16,9 +16,9 @@ import (
 // subscription is set up. The handler writes the response head and the replay itself, then
 // returns, which frees net/http's per-connection buffers and goroutine; a few writer
 // goroutines then serve every such connection, each writing all that is queued for it in
-// one writev, and one scanner goroutine sends heartbeats and ends expired streams. Each
-// connection keeps one goroutine blocked on a one-byte read, which notices at once when the
-// client goes away.
+// one writev, and one scanner goroutine sends heartbeats and ends expired streams. On Linux
+// one epoll instance notices when clients hang up (closewatch_linux.go); elsewhere each
+// connection keeps a goroutine blocked on a one-byte read for that.
 //
 // NOTE: writes use a short deadline and keep what did not go out for the next turn, so a
 // client that stops reading never holds a writer; it is ended once it has made no progress
@@ -51,6 +51,7 @@ type directStream struct {
 	stalledFrom time.Time   // when the pending bytes stopped moving; zero when they move
 	lastWrite   time.Time
 	bufs        [][]byte
+	watchFD     int32 // the descriptor the close watcher knows it by
 }
 
 // directPool serves direct streams.
@@ -65,11 +66,15 @@ type directPool struct {
 	workers sync.WaitGroup
 	stop    chan struct{}
 	once    sync.Once
+	watcher *closeWatcher // nil: each stream watches its connection with a goroutine
 }
 
 func newDirectPool(h *Handler) *directPool {
 	p := &directPool{h: h, streams: make(map[*directStream]struct{}), stop: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)
+	if w, err := newCloseWatcher(); err == nil {
+		p.watcher = w
+	}
 	n := max(2, runtime.GOMAXPROCS(0))
 	p.workers.Add(n + 1)
 	for range n {
@@ -89,6 +94,9 @@ func (p *directPool) close() {
 		close(p.stop)
 	})
 	p.workers.Wait()
+	if p.watcher != nil {
+		p.watcher.close()
+	}
 }
 
 // add starts serving st.
@@ -97,7 +105,9 @@ func (p *directPool) add(st *directStream) {
 	p.mu.Lock()
 	p.streams[st] = struct{}{}
 	p.mu.Unlock()
-	go st.watch()
+	if p.watcher == nil || !p.watcher.add(st) {
+		go st.watch()
+	}
 	select {
 	case <-p.h.shutdown: // taken over while Shutdown was saying goodbye to the others
 		st.mu.Lock()
@@ -135,13 +145,18 @@ func (st *directStream) watch() {
 	var b [1]byte
 	for {
 		if _, err := st.conn.Read(b[:]); err != nil {
-			st.mu.Lock()
-			st.gone = true
-			st.mu.Unlock()
-			st.wake()
+			st.clientGone()
 			return
 		}
 	}
+}
+
+// clientGone records that the client closed its side, for a writer to finish the stream.
+func (st *directStream) clientGone() {
+	st.mu.Lock()
+	st.gone = true
+	st.mu.Unlock()
+	st.wake()
 }
 
 func (p *directPool) writer() {
@@ -313,7 +328,10 @@ func (st *directStream) served() {
 	}
 }
 
-var errClientGone = errors.New("mercure: the client closed the connection")
+var (
+	errClientGone = errors.New("mercure: the client closed the connection")
+	errNoWatcher  = errors.New("mercure: no close watcher on this system")
+)
 
 func bufferedLen(b net.Buffers) int {
 	n := 0
@@ -346,6 +364,9 @@ func (st *directStream) finish(err error) {
 	st.finished = true
 	st.pending = nil
 	st.mu.Unlock()
+	if st.pool.watcher != nil {
+		st.pool.watcher.forget(st)
+	}
 	st.conn.Close()
 	p := st.pool
 	p.mu.Lock()
