@@ -10,6 +10,8 @@ import (
 	"github.com/heraldsse/herald/auth"
 )
 
+// BenchmarkVerify verifies a token the Verifier has seen before, as a hub does for a
+// publisher's or subscriber's token (see BenchmarkVerifyFirstTime for the full check).
 func BenchmarkVerify(b *testing.B) {
 	rsaKeys, ec := rsaPair(b), ecPair(b, elliptic.P256())
 	claims := auth.Claims{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -29,7 +30,24 @@ type Verifier struct {
 	key     any
 	parser  *jwt.Parser
 	matcher topic.Matcher
+	now     func() time.Time // the clock of the parser and the cache; time.Now outside tests
+
+	// NOTE: publishers and subscribers present the same token many times; parsing and
+	// checking its signature each time costs more than the rest of a publish. Tokens that
+	// verified are kept, keyed by their exact text, until their own exp: only the issuer's
+	// key can make an entry, and a token's claims cannot change without changing its text.
+	cacheMu sync.Mutex
+	cache   map[string]verified
 }
+
+// verified is a token that passed Verify.
+type verified struct {
+	claims    *Claims
+	notBefore time.Time // zero when the token has no nbf
+}
+
+// cacheSize bounds the verified tokens kept; past it the cache starts over.
+const cacheSize = 4096
 
 // NewVerifier returns a Verifier for tokens signed with alg (DefaultAlg when empty). For the
 // HS algorithms key is the shared secret; for the others it is a PEM public key: RS and PS
@@ -47,14 +65,39 @@ func NewVerifier(alg string, key []byte) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{
-		alg: a.name,
-		key: k,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods([]string{a.name}),
-			jwt.WithLeeway(Leeway),
-		),
-	}, nil
+	v := &Verifier{alg: a.name, key: k, now: time.Now, cache: make(map[string]verified)}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{a.name}),
+		jwt.WithLeeway(Leeway),
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
+	)
+	return v, nil
+}
+
+// cached returns the claims of a token that verified before and is still within its time.
+func (v *Verifier) cached(token string) (*Claims, bool) {
+	v.cacheMu.Lock()
+	defer v.cacheMu.Unlock()
+	e, ok := v.cache[token]
+	if !ok {
+		return nil, false
+	}
+	now := v.now()
+	if (!e.claims.ExpiresAt.IsZero() && !now.Before(e.claims.ExpiresAt.Add(Leeway))) ||
+		(!e.notBefore.IsZero() && now.Before(e.notBefore.Add(-Leeway))) {
+		delete(v.cache, token) // parse it again: the parser says why it is refused
+		return nil, false
+	}
+	return e.claims, true
+}
+
+func (v *Verifier) remember(token string, c *Claims, notBefore time.Time) {
+	v.cacheMu.Lock()
+	defer v.cacheMu.Unlock()
+	if len(v.cache) >= cacheSize {
+		clear(v.cache)
+	}
+	v.cache[token] = verified{claims: c, notBefore: notBefore}
 }
 
 // Alg returns the algorithm the Verifier accepts.
@@ -73,6 +116,9 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 	}
 	if len(token) > MaxTokenLen {
 		return nil, &tokenError{ErrInvalidToken, fmt.Errorf("longer than %d bytes", MaxTokenLen)}
+	}
+	if c, ok := v.cached(token); ok {
+		return c, nil
 	}
 	var tc tokenClaims
 	if _, err := v.parser.ParseWithClaims(token, &tc, func(*jwt.Token) (any, error) { return v.key, nil }); err != nil {
@@ -102,6 +148,11 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		c.publish, _ = v.matcher.CompileSet(c.Publish)
 		c.subscribe, _ = v.matcher.CompileSet(c.Subscribe)
 	}
+	var notBefore time.Time
+	if tc.NotBefore != nil {
+		notBefore = tc.NotBefore.Time
+	}
+	v.remember(token, c, notBefore)
 	return c, nil
 }
 
