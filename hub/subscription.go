@@ -179,20 +179,20 @@ func (s *Subscription) offer(ev *event, e *history.Entry, exactHit bool) {
 	} else {
 		s.queue = append(s.queue, ev)
 	}
+	notify := s.notify
 	s.mu.Unlock()
-	s.signal()
+	s.signal(notify)
 }
 
-func (s *Subscription) signal() {
+// signal tells the writer there is news: through Ready, and through notify, the Notify
+// callback the caller read while it held s.mu (so the hot path takes the lock once).
+func (s *Subscription) signal(notify func()) {
 	select {
 	case s.ready <- struct{}{}:
 	default:
 	}
-	s.mu.Lock()
-	fn := s.notify
-	s.mu.Unlock()
-	if fn != nil {
-		fn()
+	if notify != nil {
+		notify()
 	}
 }
 
@@ -203,7 +203,7 @@ func (s *Subscription) Notify(fn func()) {
 	s.mu.Lock()
 	s.notify = fn
 	s.mu.Unlock()
-	s.signal() // anything queued before fn was set is news to it
+	s.signal(fn) // anything queued before fn was set is news to it
 }
 
 // Ready returns a channel that receives when Drain has something to return: updates, or
@@ -311,8 +311,9 @@ func (s *Subscription) end(err error) {
 		s.err = err
 		s.queue, s.spare = nil, nil
 	}
+	notify := s.notify
 	s.mu.Unlock()
-	s.signal()
+	s.signal(notify)
 }
 
 // Close removes the subscription from the hub. It is safe to call more than once.

@@ -193,13 +193,7 @@ func (p *directPool) scanner() {
 		case <-p.stop:
 			return
 		case now := <-t.C:
-			p.mu.Lock()
-			streams := make([]*directStream, 0, len(p.streams))
-			for st := range p.streams {
-				streams = append(streams, st)
-			}
-			p.mu.Unlock()
-			for _, st := range streams {
+			for _, st := range p.snapshot() {
 				st.mu.Lock()
 				due := beat > 0 && now.Sub(st.lastWrite) >= beat
 				expired := !st.expires.IsZero() && !now.Before(st.expires)
@@ -215,15 +209,20 @@ func (p *directPool) scanner() {
 	}
 }
 
-// shutdown says goodbye to every stream.
-func (p *directPool) shutdown() {
+// snapshot returns the streams the pool serves now, to visit without holding its lock.
+func (p *directPool) snapshot() []*directStream {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	streams := make([]*directStream, 0, len(p.streams))
 	for st := range p.streams {
 		streams = append(streams, st)
 	}
-	p.mu.Unlock()
-	for _, st := range streams {
+	return streams
+}
+
+// shutdown says goodbye to every stream.
+func (p *directPool) shutdown() {
+	for _, st := range p.snapshot() {
 		st.mu.Lock()
 		st.goodbye = true
 		st.mu.Unlock()
@@ -233,13 +232,7 @@ func (p *directPool) shutdown() {
 
 // finishAll ends every stream at once, without a goodbye.
 func (p *directPool) finishAll() {
-	p.mu.Lock()
-	streams := make([]*directStream, 0, len(p.streams))
-	for st := range p.streams {
-		streams = append(streams, st)
-	}
-	p.mu.Unlock()
-	for _, st := range streams {
+	for _, st := range p.snapshot() {
 		st.finish(hub.ErrHubClosed)
 	}
 }
