@@ -20,6 +20,7 @@ import (
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/hub"
+	"github.com/heraldsse/herald/internal/syncbuf"
 	"github.com/heraldsse/herald/mercure"
 	"github.com/heraldsse/herald/sse"
 )
@@ -38,24 +39,7 @@ type testHub struct {
 	handler *mercure.Handler
 	hub     *hub.Hub
 	log     history.Log
-	logs    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs    *syncbuf.Buffer
 }
 
 // startHub serves a hub with cfg; Hub, Publisher and Subscriber are filled in when unset.
@@ -63,7 +47,7 @@ func (s *syncBuffer) String() string {
 func startHub(t *testing.T, cfg mercure.Config, retention history.Retention, queueSize int) *testHub {
 	t.Helper()
 	log := history.NewMemory(retention, nil)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := hub.New(hub.Config{Log: log, QueueSize: queueSize, Logger: logger})
 	if err != nil {
@@ -167,7 +151,7 @@ type stream struct {
 	cancel context.CancelFunc
 	events chan sse.Event
 	done   chan error
-	raw    *syncBuffer
+	raw    *syncbuf.Buffer
 
 	mu   sync.Mutex
 	gate chan struct{} // reading waits while it is open
@@ -241,7 +225,7 @@ func (th *testHub) open(client *http.Client, query string, header http.Header) (
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		th.t.Fatalf("Content-Type %q", ct)
 	}
-	s := &stream{t: th.t, resp: resp, cancel: cancel, events: make(chan sse.Event, 1024), done: make(chan error, 1), raw: &syncBuffer{}, gate: make(chan struct{})}
+	s := &stream{t: th.t, resp: resp, cancel: cancel, events: make(chan sse.Event, 1024), done: make(chan error, 1), raw: &syncbuf.Buffer{}, gate: make(chan struct{})}
 	close(s.gate)
 	go func() {
 		dec := sse.NewDecoder(io.TeeReader(&gatedReader{s: s, r: bufio.NewReader(resp.Body)}, s.raw))

@@ -16,31 +16,14 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/heraldsse/herald/internal/syncbuf"
 	"github.com/heraldsse/herald/sse"
 )
-
-// lockedBuffer is an output a test can read while the command still writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // listen runs "herald listen" in-process with ctx and returns its exit code and output.
 func listen(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut lockedBuffer
+	var out, errOut syncbuf.Buffer
 	code := run(ctx, env{strings.NewReader(""), &out, &errOut}, append([]string{"listen"}, args...))
 	return code, out.String(), errOut.String()
 }
@@ -277,7 +260,7 @@ func TestListenCtrlC(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut lockedBuffer
+	var out, errOut syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, env{strings.NewReader(""), &out, &errOut}, []string{"listen", srv.URL}) }()
 	deadline := time.Now().Add(10 * time.Second)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/internal/syncbuf"
 	"github.com/heraldsse/herald/sse"
 )
 
@@ -28,7 +29,7 @@ type hubProcess struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	base string
-	out  *syncWriter
+	out  *syncbuf.Buffer
 	done chan error
 }
 
@@ -37,7 +38,7 @@ func startHubProcess(t *testing.T, addr, data string, extra ...string) *hubProce
 	args := append([]string{"serve", "--addr", addr, "--data", data, "--jwt-key", processKey, "--log-level", "warn"}, extra...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "HERALD_TEST_AS_HERALD=1")
-	out := &syncWriter{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

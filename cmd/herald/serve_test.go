@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -24,11 +23,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/internal/syncbuf"
 )
 
 // startServe runs herald serve in-process with args and returns the hub's base URL and its
 // standard output once it listens, and a function that stops it and returns serve's result.
-func startServe(t *testing.T, args ...string) (string, *syncWriter, func() error) {
+func startServe(t *testing.T, args ...string) (string, *syncbuf.Buffer, func() error) {
 	t.Helper()
 	var c serveConfig
 	fs := serveFlags(&c)
@@ -38,7 +38,7 @@ func startServe(t *testing.T, args ...string) (string, *syncWriter, func() error
 	if err := applyEnv(fs, os.LookupEnv); err != nil {
 		t.Fatal(err)
 	}
-	out := &syncWriter{}
+	out := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -66,24 +66,6 @@ func startServe(t *testing.T, args ...string) (string, *syncWriter, func() error
 		t.Fatal("serve did not start")
 	}
 	return "", nil, nil
-}
-
-// syncWriter is a buffer that the server and the test may use at once.
-type syncWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 func TestServeWithNoFlagsGeneratesKeyAndWorks(t *testing.T) {

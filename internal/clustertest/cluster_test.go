@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/internal/redistest"
+	"github.com/heraldsse/herald/internal/syncbuf"
 	"github.com/heraldsse/herald/sse"
 )
 
@@ -52,25 +52,8 @@ func TestMain(m *testing.M) {
 type node struct {
 	base string // http://127.0.0.1:PORT
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func freePort(t *testing.T) int {
@@ -88,7 +71,7 @@ func startNode(t *testing.T, name, redisURL string, extra ...string) *node {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
 	args := append([]string{"serve", "--store", redisURL, "--addr", addr, "--jwt-key", jwtKey,
 		"--data", t.TempDir(), "--heartbeat", "200ms", "--log-level", "warn", "--shutdown-grace", "1s"}, extra...)
-	n := &node{base: "http://" + addr, out: &syncBuffer{}, done: make(chan struct{})}
+	n := &node{base: "http://" + addr, out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	n.cmd = exec.Command(heraldBin, args...)
 	n.cmd.Stdout, n.cmd.Stderr = io.Discard, n.out
 	if err := n.cmd.Start(); err != nil {
