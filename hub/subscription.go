@@ -187,18 +187,20 @@ func (s *Subscription) offer(ev *event, e *history.Entry, exactHit bool) {
 // signal tells the writer there is news: through Ready, and through notify, the Notify
 // callback the caller read while it held s.mu (so the hot path takes the lock once).
 func (s *Subscription) signal(notify func()) {
+	if notify != nil {
+		notify()
+		return
+	}
 	select {
 	case s.ready <- struct{}{}:
 	default:
-	}
-	if notify != nil {
-		notify()
 	}
 }
 
 // Notify makes the subscription call fn whenever Ready would receive: for writers that
 // serve many subscriptions and cannot wait on each Ready channel. fn runs on the hub's
-// dispatcher, so it must return at once (queue the work, do not do it).
+// dispatcher, so it must return at once (queue the work, do not do it). Once fn is set,
+// Ready no longer receives: the news goes to fn alone.
 func (s *Subscription) Notify(fn func()) {
 	s.mu.Lock()
 	s.notify = fn

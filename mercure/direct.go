@@ -20,19 +20,23 @@ import (
 // one epoll instance notices when clients hang up (closewatch_linux.go); elsewhere each
 // connection keeps a goroutine blocked on a one-byte read for that.
 //
-// NOTE: writes use a short deadline and keep what did not go out for the next turn, so a
-// client that stops reading never holds a writer; it is ended once it has made no progress
-// for WriteTimeout, or when its hub queue overflows. A stream that is ending (goodbye, slow
-// consumer, expired token) gets one write attempt for its last words: a client too far
-// behind to take them reconnects after its own reconnection time, and resumes all the same.
+// NOTE: writes never block a writer goroutine. On Linux they go straight to the socket,
+// which is non-blocking (rawwrite_linux.go); elsewhere, and for TLS, they use a short
+// deadline. What did not go out is kept for the next turn, so a client that stops reading
+// never holds a writer; it is ended once it has made no progress for WriteTimeout, or when
+// its hub queue overflows. A stream that is ending (goodbye, slow consumer, expired token)
+// gets one write attempt for its last words: a client too far behind to take them
+// reconnects after its own reconnection time, and resumes all the same.
 
-// writeSlice is how long one write may block a writer goroutine.
+// writeSlice is how long one write through a deadline may block a writer goroutine, and
+// how soon a stream whose socket was full is tried again.
 const writeSlice = 20 * time.Millisecond
 
 // directStream is one taken-over subscriber connection.
 type directStream struct {
 	pool    *directPool
 	conn    net.Conn
+	raw     *rawWriter // nil: write through conn, with a deadline
 	sub     *hub.Subscription
 	expires time.Time
 	cleanup func(err error)
@@ -159,8 +163,14 @@ func (st *directStream) clientGone() {
 	st.wake()
 }
 
+// writerBatch is how many ready streams a writer takes from the pool at once: one lock
+// for several streams, and still an even share between the writers.
+const writerBatch = 16
+
 func (p *directPool) writer() {
 	defer p.workers.Done()
+	batch := make([]*directStream, 0, writerBatch)
+	scratch := newRawScratch()
 	for {
 		p.mu.Lock()
 		for len(p.ready) == 0 && !p.stopped {
@@ -170,11 +180,15 @@ func (p *directPool) writer() {
 			p.mu.Unlock()
 			return
 		}
-		st := p.ready[0]
-		p.ready[0] = nil
-		p.ready = p.ready[1:]
+		k := min(len(p.ready), writerBatch)
+		batch = append(batch[:0], p.ready[:k]...)
+		clear(p.ready[:k])
+		p.ready = p.ready[k:]
 		p.mu.Unlock()
-		st.serve()
+		for _, st := range batch {
+			st.serve(scratch)
+		}
+		clear(batch)
 	}
 }
 
@@ -239,7 +253,7 @@ func (p *directPool) finishAll() {
 
 // serve writes what st has to say, on a writer goroutine; only one writer serves a stream
 // at a time.
-func (st *directStream) serve() {
+func (st *directStream) serve(scratch *rawScratch) {
 	st.mu.Lock()
 	st.queued = false
 	st.serving = true
@@ -275,16 +289,25 @@ func (st *directStream) serve() {
 		return
 	}
 	now := time.Now()
-	st.conn.SetWriteDeadline(now.Add(writeSlice))
-	before := bufferedLen(st.pending)
-	_, werr := st.pending.WriteTo(st.conn)
-	moved := bufferedLen(st.pending) < before
+	var werr error
+	var moved bool
+	if st.raw != nil {
+		var n int
+		n, werr = st.raw.writev(scratch, st.pending)
+		st.pending = drop(st.pending, n)
+		moved = n > 0
+	} else {
+		st.conn.SetWriteDeadline(now.Add(writeSlice))
+		before := bufferedLen(st.pending)
+		_, werr = st.pending.WriteTo(st.conn)
+		moved = bufferedLen(st.pending) < before
+	}
 	var ne net.Error
 	switch {
 	case werr == nil:
 		st.pending = st.pending[:0]
 		st.stalledFrom = time.Time{}
-	case errors.As(werr, &ne) && ne.Timeout():
+	case werr == errWouldBlock || errors.As(werr, &ne) && ne.Timeout():
 		if moved || st.stalledFrom.IsZero() {
 			st.stalledFrom = now
 		}
@@ -295,6 +318,9 @@ func (st *directStream) serve() {
 		}
 		if end == nil {
 			end = werr
+			if werr == errWouldBlock {
+				end = errWriteTimeout
+			}
 		}
 	default:
 		end = werr
@@ -321,10 +347,36 @@ func (st *directStream) served() {
 	}
 }
 
+// writeTimeout is the error of a stream whose client accepted nothing for WriteTimeout;
+// like a net.Conn's deadline error, it is a timeout.
+type writeTimeout struct{}
+
+func (writeTimeout) Error() string {
+	return "mercure: the client accepted nothing for the write timeout"
+}
+func (writeTimeout) Timeout() bool   { return true }
+func (writeTimeout) Temporary() bool { return true }
+
+var errWriteTimeout net.Error = writeTimeout{}
+
 var (
 	errClientGone = errors.New("mercure: the client closed the connection")
 	errNoWatcher  = errors.New("mercure: no close watcher on this system")
 )
+
+// drop removes the first n bytes from b.
+func drop(b net.Buffers, n int) net.Buffers {
+	for n > 0 && len(b) > 0 {
+		if n < len(b[0]) {
+			b[0] = b[0][n:]
+			return b
+		}
+		n -= len(b[0])
+		b[0] = nil
+		b = b[1:]
+	}
+	return b
+}
 
 func bufferedLen(b net.Buffers) int {
 	n := 0
@@ -380,7 +432,7 @@ func (h *Handler) takeOver(w http.ResponseWriter, r *http.Request, sub *hub.Subs
 	if err != nil {
 		return false
 	}
-	st := &directStream{pool: h.direct, conn: conn, sub: sub, expires: expires, cleanup: cleanup}
+	st := &directStream{pool: h.direct, conn: conn, raw: newRawWriter(conn), sub: sub, expires: expires, cleanup: cleanup}
 	var head bytes.Buffer
 	head.WriteString("HTTP/1.1 200 OK\r\n")
 	hdr := w.Header().Clone()
