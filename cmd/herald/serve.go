@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	neturl "net/url"
 	"os"
 	"path/filepath"
@@ -46,7 +47,7 @@ type serveConfig struct {
 	maxConns, maxConnsPerIP, publishBurst int
 	maxBody                               int64
 	publishRate                           float64
-	logLevel                              string
+	logLevel, pprofAddr                   string
 }
 
 func serveFlags(c *serveConfig) *flag.FlagSet {
@@ -78,6 +79,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&c.writeTimeout, "write-timeout", mercure.DefaultWriteTimeout, "time a subscriber has to accept a write before it is disconnected")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "time given to in-flight requests and streams on SIGTERM or SIGINT")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address to serve Go's profiles on, at /debug/pprof/ (keep it on loopback or a private network; empty: off)")
 	return fs
 }
 
@@ -188,6 +190,15 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	printWelcome(e.stdout, url, c, secret, generated)
 	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store))
 
+	if c.pprofAddr != "" {
+		stop, err := servePprof(c.pprofAddr, logger)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--pprof-addr: %v", err)
+		}
+		defer stop()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
@@ -212,6 +223,26 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	<-errc
 	<-streamsDone
 	return nil
+}
+
+// servePprof serves net/http/pprof's profiles on addr, apart from the hub's own listener
+// so that they are never exposed where subscribers connect. stop closes it.
+func servePprof(addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ln) }()
+	logger.Info("herald: profiles listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close(); <-done }, nil
 }
 
 func heartbeatSetting(d time.Duration) time.Duration {

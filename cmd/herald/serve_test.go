@@ -347,3 +347,31 @@ func jwtHS256(t *testing.T, secret []byte) string {
 	}
 	return tok
 }
+
+// --pprof-addr serves Go's profiles on their own listener, never on the hub's.
+func TestServePprofOnItsOwnAddress(t *testing.T) {
+	pprofAddr := "127.0.0.1:" + freePort(t)
+	base, _, stop := startServe(t, "--pprof-addr", pprofAddr)
+	get := func(u string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("http://" + pprofAddr + "/debug/pprof/heap?debug=1"); code != 200 || !strings.Contains(body, "heap profile") {
+		t.Fatalf("heap profile: %d %.200q", code, body)
+	}
+	if code, _ := get(base + "/debug/pprof/heap"); code != http.StatusNotFound {
+		t.Fatalf("the hub's own listener serves profiles: %d", code)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + pprofAddr + "/debug/pprof/"); err == nil {
+		t.Fatal("profiles still served after the hub stopped")
+	}
+}
