@@ -49,7 +49,7 @@ func runBench(ctx context.Context, e env, args []string) int {
 	fs.IntVar(&c.Readers, "readers", 0, "goroutines reading subscriber connections with epoll (default: one per two CPUs)")
 	fs.IntVar(&c.SourceAddrs, "source-addrs", 16, "source addresses 127.0.0.1 to 127.0.0.N to dial from, for more than one address's ports")
 	fs.IntVar(&c.Connecting, "connecting", 512, "most connections waiting for the hub's answer at once")
-	fs.IntVar(&c.HubPID, "hub-pid", 0, "the hub's process id: report its memory and CPU time from /proc")
+	fs.IntVar(&c.HubPID, "hub-pid", 0, "the hub's process id: report its memory and CPU time from /proc (unavailable when it ends during the run)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a hub that is not on a loopback address (never point it at a machine you do not own)")
 	asJSON := fs.Bool("json", false, "print one JSON object with every figure instead of the summary")
 	report := fs.String("report", "", "write a self-contained HTML report with charts to this file")
@@ -64,6 +64,13 @@ Loads a Mercure-protocol hub and measures it. Scenarios:
   publish  --publishers concurrent publishers for --duration; publishes/s and publish latency
   resume   subscribers drop and reconnect with Last-Event-ID while events are published;
            gaps (lost) and duplicates
+
+Subscribers reconnect as browsers do: after the reconnection time of the last retry field
+the hub sent (Herald sends one when it shuts down), and with a backoff while connecting
+fails. When the hub ends streams after every subscriber connected, as a restart does, the
+summary's "restart:" line tells how long until they were all open again, and until each had
+every event it missed (acknowledged publishes only; publishes that failed meanwhile are
+publish errors).
 
 Exit status: 0 on success, 1 on error, 2 on bad flags, 3 when events were lost or duplicated.
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -173,5 +175,77 @@ func TestBenchHelp(t *testing.T) {
 	code, out, _ := runHerald(t, "", "bench", "fanout", "--help")
 	if code != 0 || !strings.Contains(out, "--allow-remote") || !strings.Contains(out, "resume") {
 		t.Fatalf("exit %d: %s", code, out)
+	}
+}
+
+// metric reads one sample from the hub's /metrics, -1 when it is not there.
+func metric(t *testing.T, hub, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(hub + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	return -1
+}
+
+// TestBenchRestart restarts herald serve (bolt store) on its port and data directory while
+// herald bench fanout publishes, as bench/restart-storm.sh does with processes: the bench
+// reports the outage, and nothing acknowledged is lost.
+func TestBenchRestart(t *testing.T) {
+	data := t.TempDir()
+	hub, _, stop := startServe(t, "--jwt-key", "bench-secret", "--data", data)
+	type outcome struct {
+		code        int
+		out, errOut string
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		code, out, errOut := runHerald(t, "", "bench", "fanout", "--subscribers", "30", "--events", "30", "--rate", "15",
+			"--hub", hub, "--jwt-key", "bench-secret", "--timeout", "90s", "--drain", "30s", "--readers", "1", "--json")
+		done <- outcome{code, out, errOut}
+	}()
+	for metric(t, hub, "herald_subscribers") < 30 || metric(t, hub, `herald_publishes_total{result="ok"}`) < 5 {
+		select {
+		case o := <-done:
+			t.Fatalf("the bench ended before the restart: exit %d\n%s\n%s", o.code, o.out, o.errOut)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, "--jwt-key", "bench-secret", "--data", data, "--addr", strings.TrimPrefix(hub, "http://"))
+	o := <-done
+	if o.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", o.code, o.out, o.errOut)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(o.out), &res); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, o.out)
+	}
+	if num(t, res, "lost") != 0 || num(t, res, "duplicates") != 0 || num(t, res, "outages") != 1 {
+		t.Errorf("lost %v, duplicated %v, outages %v", res["lost"], res["duplicates"], res["outages"])
+	}
+	out, _ := res["outage"].(map[string]any)
+	if num(t, res, "outage", "streams_ended") < 30 || out["all_open"] != true || out["caught_up"] != true ||
+		num(t, res, "outage", "all_open_after_s") <= 0 || num(t, res, "outage", "caught_up_after_s") < num(t, res, "outage", "all_open_after_s") {
+		t.Errorf("outage %v", out)
+	}
+	if num(t, res, "published")+num(t, res, "publish_errors") != 30 {
+		t.Errorf("published %v, %v errors; want 30 attempts", res["published"], res["publish_errors"])
 	}
 }

@@ -41,6 +41,23 @@ func (l Latency) String() string {
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
+// describe tells o in one line; count is how many outages the run had.
+func (o *Outage) describe(count int) string {
+	s := fmt.Sprintf("%d streams ended", o.Ended)
+	switch {
+	case !o.AllOpen:
+		s += fmt.Sprintf("; %d not open again and %d without every event when the run ended", o.Closed, o.Behind)
+	case !o.CaughtUp:
+		s += fmt.Sprintf("; all open again %.2fs after the first ended; %d without every event when the run ended", o.OpenAfter, o.Behind)
+	default:
+		s += fmt.Sprintf("; all open again %.2fs after the first ended; all caught up after %.2fs", o.OpenAfter, o.CaughtUpAfter)
+	}
+	if count > 1 {
+		s += fmt.Sprintf(" (the first of %d outages)", count)
+	}
+	return s
+}
+
 // WriteSummary writes the result as plain text, one figure a line.
 func (r *Result) WriteSummary(w io.Writer) error {
 	var b strings.Builder
@@ -50,6 +67,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		r.FileLimitSoft, r.FileLimitHard, r.MaxConnections, r.SourceAddrs, r.Readers)
 	f("  subscribers:   %d/%d connected in %.2fs (%.0f streams/s), %d connect errors, %d streams ended, %d reconnects",
 		r.Connected, r.Subscribers, r.ConnectSeconds, r.ConnectRate, r.ConnectErrors, r.StreamsEnded, r.Reconnects)
+	if o := r.Outage; o != nil {
+		f("  restart:       %s", o.describe(r.Outages))
+	}
 	if r.Connected > 0 {
 		line := fmt.Sprintf("  connect CPU:   bench %.1fµs", float64(r.ConnectGenCPUNanos)/float64(r.Connected)/1e3)
 		if r.HubProc != nil {
@@ -68,6 +88,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 			f("  end to end:    %s", r.Latency)
 			f("  lost:          %d   duplicated: %d   foreign: %d", r.Lost, r.Duplicates, r.Foreign)
 		}
+	}
+	if r.HubProcError != "" {
+		f("  hub process:   unavailable: %s", r.HubProcError)
 	}
 	if h := r.HubProc; h != nil {
 		if r.Scenario == Idle {

@@ -82,7 +82,9 @@ type Config struct {
 	// Connecting is how many connections may be between connect and response head at
 	// once (default 512).
 	Connecting int
-	// HubPID, when set, is the hub's process, whose memory and CPU time are reported.
+	// HubPID, when set, is the hub's process, whose memory and CPU time are reported. A
+	// process that ends during the run (a restart) leaves them unavailable: see
+	// Result.HubProcError.
 	HubPID int
 	// AllowRemote permits a hub that does not resolve to a loopback address.
 	AllowRemote bool
@@ -162,6 +164,10 @@ type Result struct {
 	ConnectSeconds float64 `json:"connect_seconds"`
 	ConnectRate    float64 `json:"connect_rate_per_s"`
 	StreamsEnded   int64   `json:"streams_ended"`
+	// Outage is the first time the hub ended streams after every subscriber connected
+	// (a restart), until they were all back and caught up; Outages counts such times.
+	Outage  *Outage `json:"outage,omitempty"`
+	Outages int     `json:"outages"`
 	// ConnectGenCPUNanos is the load generator's CPU time while the subscribers connected.
 	ConnectGenCPUNanos int64 `json:"generator_connect_cpu_ns"`
 	Reconnects         int64 `json:"reconnects"`
@@ -187,6 +193,7 @@ type Result struct {
 	GenCPUPerDelNS  int64     `json:"generator_cpu_per_delivery_ns,omitempty"`
 	GenCPUPerPubNS  int64     `json:"generator_cpu_per_publish_ns,omitempty"`
 	HubProc         *HubStats `json:"hub_process,omitempty"`
+	HubProcError    string    `json:"hub_process_error,omitempty"` // why HubProc is missing despite a HubPID
 	SockBefore      *SockStat `json:"sockstat_before,omitempty"`
 	SockAfter       *SockStat `json:"sockstat_after,omitempty"`
 	LastError       string    `json:"last_error,omitempty"`
@@ -204,6 +211,8 @@ type run struct {
 	connectLimit int
 	stopping     atomic.Bool // no new connections
 	stopped      atomic.Bool // pollers exit
+	armed        atomic.Bool // the subscribers have connected: streams ended count as outages
+	outages      outages
 	pollers      []*poller
 
 	nextSeq   atomic.Int64
@@ -438,6 +447,20 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 		}
 		hubBefore = s
 	}
+	// sampleHub samples the hub's process again: ok is false, and res.HubProcError says
+	// why, when it is no longer the process sampled first.
+	sampleHub := func() (ProcSample, bool) {
+		s, err := SampleProc(cfg.HubPID)
+		switch {
+		case err == nil && s.Start == hubBefore.Start:
+			return s, res.HubProcError == ""
+		case err == nil, errors.Is(err, ErrNoProcess):
+			res.HubProcError = "hub process ended during the run"
+		case res.HubProcError == "":
+			res.HubProcError = err.Error()
+		}
+		return s, false
+	}
 	if s, err := ReadSockStat(); err == nil {
 		res.SockBefore = &s
 	}
@@ -471,6 +494,7 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 		p.dial = append(p.dial, s)
 	}
 	start := time.Now()
+	r.outages.start = start
 	genConnect := selfCPU()
 	var wg sync.WaitGroup
 	for _, p := range r.pollers {
@@ -496,14 +520,14 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 	if !connected {
 		r.setPhase("connecting timed out")
 	}
+	r.armed.Store(true)
 
 	genBefore := selfCPU()
 	res.ConnectGenCPUNanos = int64(genBefore - genConnect)
 	measureStart := time.Now()
 	var hubConnectCPU time.Duration
 	if cfg.HubPID > 0 {
-		s, err := SampleProc(cfg.HubPID)
-		if err == nil {
+		if s, ok := sampleHub(); ok {
 			hubConnectCPU = s.CPU - hubBefore.CPU
 			hubBefore.CPU = s.CPU
 		}
@@ -523,15 +547,18 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 		if cfg.Scenario == Publish && cfg.Subscribers == 0 {
 			break
 		}
+		// Also until an outage under way is over, so that a restart near the end is
+		// measured to its end.
 		dctx, dcancel := context.WithTimeout(ctx, cfg.Drain)
-		r.waitFor(dctx, func() bool { return r.sum(func(p *poller) int64 { return p.unique.Load() }) >= expected() })
+		r.waitFor(dctx, func() bool {
+			return r.sum(func(p *poller) int64 { return p.unique.Load() }) >= expected() && !r.outages.inProgress()
+		})
 		dcancel()
 	}
 	measured := time.Since(measureStart)
 	genCPU := selfCPU() - genBefore
 	if cfg.HubPID > 0 {
-		after, err := SampleProc(cfg.HubPID)
-		if err == nil {
+		if after, ok := sampleHub(); ok {
 			h := &HubStats{PID: cfg.HubPID, RSSBefore: hubBefore.RSSBytes, RSSAfter: after.RSSBytes,
 				CPUNanos: int64(after.CPU - hubBefore.CPU), ConnectCPUNanos: int64(hubConnectCPU)}
 			if res.Connected > 0 {
@@ -567,6 +594,7 @@ func (r *run) collect(res *Result, subs []*subscriber, genCPU time.Duration) {
 			res.LastError = e
 		}
 	}
+	res.Outage, res.Outages = r.outages.result()
 	res.Latency = summarize(hist)
 	res.LatencyBuckets = buckets(hist)
 	res.Publishers = 0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Errors a Stream reports for a response it cannot follow.
@@ -82,6 +83,11 @@ type Stream struct {
 	remain  uint64 // bytes left in the chunk (or the Content-Length body)
 	size    int    // bytes of the pending event's fields
 
+	// retry is the reconnection time the last valid retry field set, when retrySet. Both
+	// outlive Reset: an EventSource keeps its reconnection time across connections.
+	retry    time.Duration
+	retrySet bool
+
 	head   []byte // the response head until it is complete
 	line   []byte // a line split across reads
 	data   []byte
@@ -109,10 +115,17 @@ func (s *Stream) Streaming() bool { return s.phase == phaseBody }
 // LastEventID is the last event id seen in the stream.
 func (s *Stream) LastEventID() []byte { return s.lastID }
 
-// Reset readies s for a new response, keeping the last event id and its buffers.
+// Retry returns the reconnection time most recently set by a valid retry field, on this
+// connection or an earlier one, and whether one was set.
+func (s *Stream) Retry() (time.Duration, bool) { return s.retry, s.retrySet }
+
+// Reset readies s for a new response, keeping the last event id, the reconnection time and
+// its buffers.
 func (s *Stream) Reset() {
 	*s = Stream{
 		MaxEventSize: s.MaxEventSize,
+		retry:        s.retry,
+		retrySet:     s.retrySet,
 		line:         s.line[:0],
 		data:         s.data[:0],
 		typ:          s.typ[:0],
@@ -442,12 +455,34 @@ func (s *Stream) processLine(line []byte, emit func(Event)) {
 		s.size += len(value)
 		s.id = append(s.id[:0], value...)
 		s.idSet = true
+	case "retry":
+		s.setRetry(value)
+		return
 	default:
-		return // retry and unknown fields do not matter to a load generator
+		return
 	}
 	if s.size > s.maxSize() {
 		s.err = ErrEventTooLarge
 	}
+}
+
+// setRetry applies a retry field as sse.Decoder does: only ASCII digits count, and a value
+// too large for a time.Duration is ignored.
+func (s *Stream) setRetry(value []byte) {
+	if len(value) == 0 {
+		return
+	}
+	const maxMillis = int64(1<<63-1) / int64(time.Millisecond)
+	var ms int64
+	for _, c := range value {
+		if c < '0' || c > '9' {
+			return
+		}
+		if ms = ms*10 + int64(c-'0'); ms > maxMillis {
+			return
+		}
+	}
+	s.retry, s.retrySet = time.Duration(ms)*time.Millisecond, true
 }
 
 func (s *Stream) dispatch(emit func(Event)) {

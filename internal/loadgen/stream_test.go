@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/heraldsse/herald/internal/loadgen"
@@ -274,5 +275,61 @@ func TestRunRefusesRemoteHub(t *testing.T) {
 	_, err := loadgen.Run(t.Context(), loadgen.Config{Scenario: loadgen.Idle, Subscribers: 1, Hub: "http://192.0.2.7:8080/"})
 	if !errors.Is(err, loadgen.ErrRemoteHub) {
 		t.Fatalf("err = %v, want ErrRemoteHub", err)
+	}
+}
+
+func TestStreamRetry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		body  string
+		want  time.Duration
+		isSet bool
+	}{
+		{"none", "data: x\n\n", 0, false},
+		{"with the goodbye", "retry: 1500\n: the hub is shutting down\n\n", 1500 * time.Millisecond, true},
+		{"no space", "retry:20\n", 20 * time.Millisecond, true},
+		{"zero", "retry: 0\n", 0, true},
+		{"the last valid one", "retry: 100\nretry: 7x\nretry: 250\nretry: \nretry: -1\n", 250 * time.Millisecond, true},
+		{"empty", "retry:\n", 0, false},
+		{"two spaces", "retry:  10\n", 0, false},
+		{"not an integer", "retry: 1.5\nretry: 1e3\nretry: +5\n", 0, false},
+		{"overflow", "retry: 99999999999999999999\n", 0, false},
+		{"split across reads, CR line ends", "retry: 42\r\r\n", 42 * time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, size := range []int{0, 1, 3} {
+				got, s, err := feedAll([]byte(okHead+chunk(tt.body)), size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d, ok := s.Retry(); d != tt.want || ok != tt.isSet {
+					t.Errorf("pieces of %d: Retry() = %v, %v; want %v, %v", size, d, ok, tt.want, tt.isSet)
+				}
+				for _, ev := range got {
+					if ev.Data != "x" {
+						t.Errorf("pieces of %d: dispatched %q", size, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestStreamResetKeepsRetry(t *testing.T) {
+	t.Parallel()
+	var s loadgen.Stream
+	emit := func(loadgen.Event) {}
+	if err := s.Feed([]byte(okHead+chunk("retry: 1200\n\n")), emit); err != nil {
+		t.Fatal(err)
+	}
+	s.Reset()
+	if err := s.Feed([]byte(okHead+chunk("data: no retry here\n\n")), emit); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := s.Retry(); d != 1200*time.Millisecond || !ok {
+		t.Fatalf("after Reset: Retry() = %v, %v; want 1.2s, true", d, ok)
 	}
 }

@@ -36,6 +36,14 @@ type subscriber struct {
 	recv     int     // distinct events received
 	drops    []int32 // receive counts at which to drop the connection (resume)
 	redialAt time.Time
+
+	// The outage accounting (outage.go): down while a stream the hub ended is not open
+	// again, behind until the subscriber has every event acknowledged before it reopened.
+	// miss holds those it still lacks (missing of them), from event 64*missFrom.
+	down, behind bool
+	missing      int
+	missFrom     int
+	miss         bitset
 }
 
 // bitset records which event sequence numbers a subscriber received.
@@ -53,15 +61,54 @@ func (b *bitset) set(i int) bool {
 	return was
 }
 
+// unset clears i and reports whether it was marked.
+func (b bitset) unset(i int) bool {
+	w := i >> 6
+	if i < 0 || w >= len(b) {
+		return false
+	}
+	m := uint64(1) << (i & 63)
+	was := b[w]&m != 0
+	b[w] &^= m
+	return was
+}
+
+func (b bitset) word(i int) uint64 {
+	if i < len(b) {
+		return b[i]
+	}
+	return 0
+}
+
+// gaps returns the bits of want that b lacks, as a bitset (reusing dst) whose first bit is
+// bit 64*from of want, and how many they are.
+func (b bitset) gaps(want, dst bitset) (gap bitset, from, n int) {
+	first, last := -1, -1
+	for i, w := range want {
+		if w&^b.word(i) != 0 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	gap = dst[:0]
+	if first < 0 {
+		return gap, 0, 0
+	}
+	for i := first; i <= last; i++ {
+		m := want[i] &^ b.word(i)
+		gap = append(gap, m)
+		n += bits.OnesCount64(m)
+	}
+	return gap, first, n
+}
+
 // missing counts the bits of want that b lacks.
 func (b bitset) missing(want bitset) int {
 	n := 0
 	for i, w := range want {
-		var g uint64
-		if i < len(b) {
-			g = b[i]
-		}
-		n += bits.OnesCount64(w &^ g)
+		n += bits.OnesCount64(w &^ b.word(i))
 	}
 	return n
 }
@@ -175,7 +222,7 @@ func (p *poller) connect(s *subscriber) {
 	if err != nil {
 		p.connectErrs.Add(1)
 		p.setErr("connect: %v", err)
-		p.retry(s)
+		p.retry(s, false)
 		return
 	}
 	s.fd = fd
@@ -188,7 +235,7 @@ func (p *poller) connect(s *subscriber) {
 		p.connectErrs.Add(1)
 		p.setErr("epoll_ctl: %v", err)
 		p.close(s)
-		p.retry(s)
+		p.retry(s, false)
 		return
 	}
 	p.inflight++
@@ -255,10 +302,12 @@ func (p *poller) handle(s *subscriber, ev uint32) {
 				s.opened = true
 				s.failures = 0
 				p.open.Add(1)
+				if s.down {
+					p.reopened(s)
+				}
 			}
 			if s.st.Done() {
-				p.ended.Add(1)
-				p.fail(s)
+				p.end(s)
 				return
 			}
 			// NOTE: a short read drained the socket, and with edge triggering any later
@@ -270,12 +319,11 @@ func (p *poller) handle(s *subscriber, ev uint32) {
 			continue
 		}
 		if n == 0 {
-			p.ended.Add(1)
 			if s.state != sStreaming {
 				p.connectErrs.Add(1)
 				p.setErr("the hub closed the connection before answering")
 			}
-			p.fail(s)
+			p.end(s)
 			return
 		}
 		if errors.Is(err, unix.EAGAIN) {
@@ -284,11 +332,37 @@ func (p *poller) handle(s *subscriber, ev uint32) {
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		p.ended.Add(1)
 		p.setErr("read: %v", err)
-		p.fail(s)
+		p.end(s)
 		return
 	}
+}
+
+// end handles a connection that the hub closed or reset, or whose body ended.
+func (p *poller) end(s *subscriber) {
+	p.ended.Add(1)
+	streamed := s.opened
+	p.close(s)
+	if streamed && p.r.armed.Load() {
+		s.down = true
+		p.r.outages.ended(time.Now().UnixNano(), !s.behind)
+		s.behind = true
+	}
+	p.retry(s, streamed)
+}
+
+// reopened accounts the return of s after the hub ended its stream: it has caught up once
+// it has every event acknowledged by now.
+func (p *poller) reopened(s *subscriber) {
+	s.down = false
+	p.r.ackMu.Lock()
+	s.miss, s.missFrom, s.missing = s.got.gaps(p.r.acked, s.miss)
+	p.r.ackMu.Unlock()
+	caught := s.missing == 0
+	if caught {
+		s.behind = false
+	}
+	p.r.outages.reopened(p.now, caught)
 }
 
 // onEvent accounts one event received by p.cur.
@@ -314,6 +388,12 @@ func (p *poller) onEvent(ev Event) {
 		return
 	}
 	p.unique.Add(1)
+	if s.missing > 0 && s.miss.unset(seq-s.missFrom<<6) {
+		if s.missing--; s.missing == 0 && s.behind && !s.down {
+			s.behind = false
+			p.r.outages.caughtUp(p.now)
+		}
+	}
 	s.recv++
 	if len(s.drops) > 0 && int32(s.recv) >= s.drops[0] {
 		s.drops = s.drops[1:]
@@ -344,19 +424,26 @@ func (p *poller) close(s *subscriber) {
 	s.state = sIdle
 }
 
-// fail closes s and schedules a reconnection, as a browser's EventSource would.
+// fail closes s after a failed attempt or a broken stream and schedules a reconnection.
 func (p *poller) fail(s *subscriber) {
 	p.close(s)
-	p.retry(s)
+	p.retry(s, false)
 }
 
-func (p *poller) retry(s *subscriber) {
+// retry schedules a reconnection as a browser's EventSource would: after a stream that was
+// open, once the reconnection time the server last sent in a retry field has passed (the
+// hub sends one with its goodbye when it shuts down), or the backoff when it sent none;
+// after a failed attempt, once the backoff has.
+func (p *poller) retry(s *subscriber, streamed bool) {
 	if p.r.stopping.Load() {
 		return
 	}
 	s.failures++
-	backoff := min(time.Duration(1<<min(s.failures-1, 5))*50*time.Millisecond, time.Second)
-	s.redialAt = time.Now().Add(backoff)
+	wait := min(time.Duration(1<<min(s.failures-1, 5))*50*time.Millisecond, time.Second)
+	if d, ok := s.st.Retry(); ok && streamed {
+		wait = d
+	}
+	s.redialAt = time.Now().Add(wait)
 	p.redial = append(p.redial, s)
 }
 

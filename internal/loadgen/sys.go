@@ -2,7 +2,9 @@ package loadgen
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -50,17 +52,27 @@ type ProcSample struct {
 	RSSBytes int64
 	// CPU is user plus system time.
 	CPU time.Duration
+	// Start is when the process started, in clock ticks since boot: another process
+	// given the same pid later has another.
+	Start uint64
 }
+
+// ErrNoProcess is returned by SampleProc for a process that does not exist or has ended
+// (a zombie not yet waited for included).
+var ErrNoProcess = errors.New("loadgen: no such process")
 
 // clockTick is USER_HZ, which Linux fixes at 100 for /proc/PID/stat on every architecture
 // Go supports.
 const clockTick = 100
 
-// SampleProc reads a process's resident memory (/proc/PID/status VmRSS) and CPU time
-// (/proc/PID/stat utime+stime).
+// SampleProc reads a process's resident memory (/proc/PID/status VmRSS), CPU time
+// (/proc/PID/stat utime+stime) and start time.
 func SampleProc(pid int) (ProcSample, error) {
 	var s ProcSample
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, fmt.Errorf("%w (hub process %d)", ErrNoProcess, pid)
+	}
 	if err != nil {
 		return s, fmt.Errorf("loadgen: hub process: %w", err)
 	}
@@ -77,6 +89,9 @@ func SampleProc(pid int) (ProcSample, error) {
 		}
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, fmt.Errorf("%w (hub process %d)", ErrNoProcess, pid)
+	}
 	if err != nil {
 		return s, fmt.Errorf("loadgen: hub process: %w", err)
 	}
@@ -86,16 +101,21 @@ func SampleProc(pid int) (ProcSample, error) {
 		return s, fmt.Errorf("loadgen: /proc/%d/stat: unexpected format", pid)
 	}
 	f := strings.Fields(string(stat[i+1:]))
-	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
-	if len(f) < 13 {
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15, starttime 22.
+	if len(f) < 20 {
 		return s, fmt.Errorf("loadgen: /proc/%d/stat: too few fields", pid)
+	}
+	if f[0] == "Z" || f[0] == "X" {
+		return s, fmt.Errorf("%w (hub process %d)", ErrNoProcess, pid)
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return s, fmt.Errorf("loadgen: /proc/%d/stat: bad CPU times", pid)
+	start, err3 := strconv.ParseUint(f[19], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return s, fmt.Errorf("loadgen: /proc/%d/stat: bad CPU or start times", pid)
 	}
 	s.CPU = time.Duration(ut+st) * time.Second / clockTick
+	s.Start = start
 	return s, nil
 }
 
