@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/heraldsse/herald/history"
@@ -47,7 +48,7 @@ type event struct {
 type Subscription struct {
 	hub     *Hub
 	filter  Filter
-	exact   map[string]struct{}
+	exact   []string // the exact topics, each once
 	general bool
 	info    any
 
@@ -58,10 +59,9 @@ type Subscription struct {
 
 	offered history.Pos // dispatcher only: last update offered, to visit each once
 
-	ready  chan struct{} // holds a token when the queue has news
-	notify func()        // called with the news too, when set (see Notify)
-
 	mu     sync.Mutex
+	ready  chan struct{} // holds a token when the queue has news; made by Ready
+	notify func()        // called with the news instead, when set (see Notify)
 	queue  []*event
 	spare  []*event
 	err    error
@@ -78,7 +78,6 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 		hub:    h,
 		filter: opts.Filter,
 		info:   opts.Info,
-		ready:  make(chan struct{}, 1),
 	}
 	switch opts.LastEventID {
 	case "":
@@ -96,10 +95,11 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 		}
 	}
 	if len(opts.Exact) > 0 {
-		s.exact = make(map[string]struct{}, len(opts.Exact))
-		for _, t := range opts.Exact {
-			s.exact[t] = struct{}{}
-		}
+		// A slice, not a map: a subscription names a few topics, and a slice of one costs
+		// 16 bytes where a map costs a few hundred, for each of many idle subscribers.
+		s.exact = slices.Clone(opts.Exact)
+		slices.Sort(s.exact)
+		s.exact = slices.Clip(slices.Compact(s.exact))
 	}
 	s.general = opts.Match != nil
 
@@ -118,7 +118,7 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 	} else {
 		s.cursor = s.replayFrom
 	}
-	for t := range s.exact {
+	for _, t := range s.exact {
 		set := h.exact[t]
 		if set == nil {
 			set = make(map[*Subscription]struct{})
@@ -147,7 +147,7 @@ func (s *Subscription) Info() any { return s.info }
 func (s *Subscription) wants(e *history.Entry, matched bool) bool {
 	if !matched {
 		for _, t := range e.Topics {
-			if _, ok := s.exact[t]; ok || (s.filter.Match != nil && s.filter.Match(t)) {
+			if slices.Contains(s.exact, t) || (s.filter.Match != nil && s.filter.Match(t)) {
 				matched = true
 				break
 			}
@@ -179,20 +179,21 @@ func (s *Subscription) offer(ev *event, e *history.Entry, exactHit bool) {
 	} else {
 		s.queue = append(s.queue, ev)
 	}
-	notify := s.notify
+	notify, ready := s.notify, s.ready
 	s.mu.Unlock()
-	s.signal(notify)
+	signal(notify, ready)
 }
 
-// signal tells the writer there is news: through Ready, and through notify, the Notify
-// callback the caller read while it held s.mu (so the hot path takes the lock once).
-func (s *Subscription) signal(notify func()) {
+// signal tells the writer there is news: through notify, the Notify callback, or else
+// through ready, Ready's channel, both read while the caller held s.mu (so the hot path
+// takes the lock once). A nil ready is skipped: Ready makes it with the news already in.
+func signal(notify func(), ready chan struct{}) {
 	if notify != nil {
 		notify()
 		return
 	}
 	select {
-	case s.ready <- struct{}{}:
+	case ready <- struct{}{}:
 	default:
 	}
 }
@@ -205,12 +206,23 @@ func (s *Subscription) Notify(fn func()) {
 	s.mu.Lock()
 	s.notify = fn
 	s.mu.Unlock()
-	s.signal(fn) // anything queued before fn was set is news to it
+	signal(fn, nil) // anything queued before fn was set is news to it
 }
 
 // Ready returns a channel that receives when Drain has something to return: updates, or
 // the reason the subscription ended.
-func (s *Subscription) Ready() <-chan struct{} { return s.ready }
+func (s *Subscription) Ready() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ready == nil {
+		// Made on first use: writers that use Notify never need one.
+		s.ready = make(chan struct{}, 1)
+		if len(s.queue) > 0 || s.err != nil {
+			s.ready <- struct{}{}
+		}
+	}
+	return s.ready
+}
 
 // Replay sends the retained updates the client missed, in order, to write, a page at a
 // time: each call gets the wire bytes of several events. It returns how many updates it
@@ -313,9 +325,9 @@ func (s *Subscription) end(err error) {
 		s.err = err
 		s.queue, s.spare = nil, nil
 	}
-	notify := s.notify
+	notify, ready := s.notify, s.ready
 	s.mu.Unlock()
-	s.signal(notify)
+	signal(notify, ready)
 }
 
 // Close removes the subscription from the hub. It is safe to call more than once.
@@ -327,7 +339,7 @@ func (s *Subscription) Close() {
 		return
 	}
 	s.closed = true
-	for t := range s.exact {
+	for _, t := range s.exact {
 		if set := h.exact[t]; set != nil {
 			delete(set, s)
 			if len(set) == 0 {

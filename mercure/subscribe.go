@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/topic"
@@ -16,10 +18,13 @@ import (
 
 // subscriber is what the hub keeps about a stream, for the subscriptions API.
 type subscriber struct {
-	id        string // urn:uuid
+	uid       uuid.UUID // kept as 16 bytes, spelled out only when asked for
 	selectors []string
 	payload   json.RawMessage
 }
+
+// id is the subscriber's urn:uuid.
+func (s *subscriber) id() string { return "urn:uuid:" + s.uid.String() }
 
 // subscribe handles GET /.well-known/mercure.
 func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +105,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	info := &subscriber{id: newSubscriberID(), selectors: selectors}
+	info := &subscriber{uid: newUUID(), selectors: selectors}
 	if claims != nil {
 		info.payload = claims.Payload
 	}

@@ -18,12 +18,14 @@ const (
 	jsonLDContext     = "https://mercure.rocks/"
 )
 
-func newSubscriberID() string {
+func newSubscriberID() string { return "urn:uuid:" + newUUID().String() }
+
+func newUUID() uuid.UUID {
 	id, err := uuid.NewV7()
 	if err != nil {
 		id = uuid.New()
 	}
-	return "urn:uuid:" + id.String()
+	return id
 }
 
 // subscriptionTopic is the topic of the update announcing one subscription. Both parts are
@@ -63,10 +65,10 @@ type subscriptionJSON struct {
 
 func (s *subscriber) describe(selector string, active bool) subscriptionJSON {
 	return subscriptionJSON{
-		ID:         subscriptionTopic(selector, s.id),
+		ID:         subscriptionTopic(selector, s.id()),
 		Type:       "Subscription",
 		Topic:      selector,
-		Subscriber: s.id,
+		Subscriber: s.id(),
 		Active:     active,
 		Payload:    s.payload,
 	}
@@ -140,7 +142,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 	var list []subscriptionJSON
 	for _, sub := range h.cfg.Hub.Subscriptions() {
 		info, ok := sub.Info().(*subscriber)
-		if !ok || (wantSub != "" && info.id != wantSub) {
+		if !ok || (wantSub != "" && info.id() != wantSub) {
 			continue
 		}
 		for _, sel := range info.selectors {
