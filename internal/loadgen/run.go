@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package loadgen is the engine of "herald bench": a load generator for any hub that speaks
 // the Mercure protocol. Subscribers are raw HTTP/1.1 connections without a goroutine each:
 // a few pollers (one epoll instance and one goroutine apiece) dial them without blocking,
