@@ -189,6 +189,10 @@ func (p *directPool) writer() {
 			st.serve(scratch)
 		}
 		clear(batch)
+		// Raw writes never give up the processor (rawwrite_linux.go), so a writer with
+		// work queued would keep it until the scheduler preempts it, 10 ms later: let
+		// publishes, the dispatcher and new subscribers run between batches.
+		runtime.Gosched()
 	}
 }
 
