@@ -152,6 +152,35 @@ func BenchmarkFsync(b *testing.B) {
 	}
 }
 
+// BenchmarkFsyncPaced is BenchmarkFsync at the pace of a quiet hub, 20 syncs a second,
+// reporting the spread: the tail of a durable publish is the disk's. Run it with a fixed
+// count, e.g. -benchtime 200x (10 s).
+func BenchmarkFsyncPaced(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "sync"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	page := make([]byte, 4096)
+	var took []time.Duration
+	for i := 0; b.Loop(); i++ {
+		began := time.Now()
+		if _, err := f.WriteAt(page, int64(i%16)*4096); err != nil {
+			b.Fatal(err)
+		}
+		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(began))
+		time.Sleep(50 * time.Millisecond)
+	}
+	slices.Sort(took)
+	at := func(q float64) float64 { return float64(took[int(q*float64(len(took)-1))].Microseconds()) }
+	b.ReportMetric(at(0.5), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+	b.ReportMetric(at(1), "max-µs")
+}
+
 // BenchmarkRead reads 100 entries from the middle of a 10,000-entry store: from the
 // in-memory cache of the newest entries (what Follow uses) and from the file.
 func BenchmarkRead(b *testing.B) {
