@@ -36,7 +36,7 @@ const writeSlice = 20 * time.Millisecond
 type directStream struct {
 	pool    *directPool
 	conn    net.Conn
-	raw     *rawWriter // nil: write through conn, with a deadline
+	fd      int // the socket, for raw writes; -1: write through conn, with a deadline
 	sub     *hub.Subscription
 	expires time.Time
 	cleanup func(err error)
@@ -51,6 +51,7 @@ type directStream struct {
 	goodbye     bool
 	gone        bool // the client closed its side
 	finished    bool
+	finishErr   error       // why to finish once the writer serving it is done (see finish)
 	pending     net.Buffers // bytes not written yet, in order
 	stalledFrom time.Time   // when the pending bytes stopped moving; zero when they move
 	lastWrite   time.Time
@@ -260,13 +261,17 @@ func (p *directPool) finishAll() {
 func (st *directStream) serve(scratch *rawScratch) {
 	st.mu.Lock()
 	st.queued = false
+	if st.finished {
+		st.mu.Unlock()
+		return
+	}
 	st.serving = true
 	beat, expired, goodbye, gone := st.beat, st.expired, st.goodbye, st.gone
 	st.beat = false
 	st.mu.Unlock()
 	defer st.served()
 	if gone {
-		st.finish(errClientGone)
+		st.end(errClientGone)
 		return
 	}
 	h := st.pool.h
@@ -295,9 +300,9 @@ func (st *directStream) serve(scratch *rawScratch) {
 	now := time.Now()
 	var werr error
 	var moved bool
-	if st.raw != nil {
+	if st.fd >= 0 {
 		var n int
-		n, werr = st.raw.writev(scratch, st.pending)
+		n, werr = writev(scratch, st.fd, st.pending)
 		st.pending = drop(st.pending, n)
 		moved = n > 0
 	} else {
@@ -334,18 +339,24 @@ func (st *directStream) serve(scratch *rawScratch) {
 	st.mu.Unlock()
 	h.metrics.Deliveries.Add(int64(delivered))
 	if end != nil {
-		st.finish(end)
+		st.end(end)
 	}
 }
 
-// served ends a writer's turn on st, queueing it again if it was woken meanwhile.
+// served ends a writer's turn on st, queueing it again if it was woken meanwhile, or
+// finishing it if finish was called meanwhile.
 func (st *directStream) served() {
 	st.mu.Lock()
 	st.serving = false
 	st.hasPending = len(st.pending) > 0
 	again := st.again
 	st.again = false
+	finishErr := st.finishErr
 	st.mu.Unlock()
+	if finishErr != nil {
+		st.end(finishErr)
+		return
+	}
 	if again {
 		st.wake()
 	}
@@ -403,8 +414,29 @@ func endMessage(err error) []byte {
 }
 
 // finish ends st once: the connection closes, the pool forgets it, and the handler's
-// cleanup runs.
+// cleanup runs. When a writer is serving st, the writer ends it once its turn is over: a
+// raw write must never meet a descriptor closed, and perhaps reused, under it.
 func (st *directStream) finish(err error) {
+	st.mu.Lock()
+	if st.finished {
+		st.mu.Unlock()
+		return
+	}
+	if st.serving {
+		if st.finishErr == nil {
+			st.finishErr = err
+		}
+		st.mu.Unlock()
+		return
+	}
+	st.finished = true // no writer starts serving it now
+	st.pending = nil
+	st.mu.Unlock()
+	st.closeDown(err)
+}
+
+// end ends st once, now; only the writer serving st calls it.
+func (st *directStream) end(err error) {
 	st.mu.Lock()
 	if st.finished {
 		st.mu.Unlock()
@@ -413,6 +445,11 @@ func (st *directStream) finish(err error) {
 	st.finished = true
 	st.pending = nil
 	st.mu.Unlock()
+	st.closeDown(err)
+}
+
+// closeDown closes st's connection, forgets st, and runs the handler's cleanup.
+func (st *directStream) closeDown(err error) {
 	if st.pool.watcher != nil {
 		st.pool.watcher.forget(st)
 	}
@@ -436,7 +473,7 @@ func (h *Handler) takeOver(w http.ResponseWriter, r *http.Request, sub *hub.Subs
 	if err != nil {
 		return false
 	}
-	st := &directStream{pool: h.direct, conn: conn, raw: newRawWriter(conn), sub: sub, expires: expires, cleanup: cleanup}
+	st := &directStream{pool: h.direct, conn: conn, fd: socketFD(conn), sub: sub, expires: expires, cleanup: cleanup}
 	var head bytes.Buffer
 	head.WriteString("HTTP/1.1 200 OK\r\n")
 	hdr := w.Header().Clone()

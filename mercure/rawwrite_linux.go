@@ -3,105 +3,86 @@ package mercure
 import (
 	"errors"
 	"net"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// rawWriter writes to a connection's socket without blocking and without a deadline: on
-// Linux the socket is already non-blocking, so a write either takes some bytes at once or
-// reports errWouldBlock. It spares every write to a direct stream the runtime timer that a
-// write deadline arms (and fires later, once per connection).
-type rawWriter struct {
-	rc syscall.RawConn
-}
+// Raw writes: a direct stream's socket is written with writev as a raw system call on its
+// descriptor, without blocking and without a deadline. On Linux the socket is already
+// non-blocking, so a write either takes some bytes at once or reports errWouldBlock. This
+// spares every write the runtime timer that a write deadline arms (and fires later, once
+// per connection) and the descriptor's locking in the net package. The descriptor stays
+// valid because the stream's connection is closed only when no writer is serving it
+// (directStream.finish).
 
 // maxIovecs is how many buffers one writev takes (the kernel refuses more than IOV_MAX,
 // 1024).
 const maxIovecs = 512
 
-// newRawWriter returns a rawWriter for c, or nil when c is not a plain TCP socket (TLS,
-// for one, must go through its own Write).
-func newRawWriter(c net.Conn) *rawWriter {
+// socketFD returns c's descriptor for raw writes, or -1 when c is not a plain TCP socket
+// (TLS, for one, must go through its own Write).
+func socketFD(c net.Conn) int {
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
-		return nil
+		return -1
 	}
 	rc, err := tc.SyscallConn()
 	if err != nil {
-		return nil
+		return -1
 	}
-	return &rawWriter{rc: rc}
+	fd := -1
+	if rc.Control(func(s uintptr) { fd = int(s) }) != nil {
+		return -1
+	}
+	return fd
 }
 
-// rawScratch is one writer goroutine's state for raw writes, made once so that a write
-// allocates nothing.
+// rawScratch is one writer goroutine's iovec array, kept so that a write allocates
+// nothing.
 type rawScratch struct {
-	bufs  [][]byte
-	total int
-	err   error
-	iov   [maxIovecs]unix.Iovec
-	fn    func(fd uintptr) bool
+	iov [maxIovecs]unix.Iovec
 }
 
-func newRawScratch() *rawScratch {
-	s := &rawScratch{}
-	s.fn = s.write
-	return s
-}
+func newRawScratch() *rawScratch { return &rawScratch{} }
 
-// writev writes as much of bufs as the socket takes now, in order, and returns how many
-// bytes that was (the caller drops them from its buffers); errWouldBlock means the socket's
-// buffer filled before everything went out. bufs is not modified.
-func (w *rawWriter) writev(s *rawScratch, bufs [][]byte) (int, error) {
-	s.bufs, s.total, s.err = bufs, 0, nil
-	err := w.rc.Write(s.fn)
-	total, werr := s.total, s.err
-	s.bufs, s.err = nil, nil
-	if werr == nil {
-		werr = err
-	}
-	return total, werr
-}
-
-// write runs under the descriptor's write lock.
+// writev writes as much of bufs to fd as the socket takes now, in order, and returns how
+// many bytes that was (the caller drops them from its buffers); errWouldBlock means the
+// socket's buffer filled before everything went out. bufs is not modified.
 //
 // NOTE: the write is a raw system call, not one the Go scheduler is told about: it cannot
 // block, and on this project's machines a loopback TCP write takes 10 to 20 µs, long enough
 // for the runtime's monitor to hand the writer's processor to another thread in the middle
 // of ordinary writes, costing thread switches each time.
-func (s *rawScratch) write(fd uintptr) bool {
-	for len(s.bufs) > 0 {
-		chunk := s.bufs[:min(len(s.bufs), maxIovecs)]
+func writev(s *rawScratch, fd int, bufs [][]byte) (int, error) {
+	total := 0
+	for len(bufs) > 0 {
+		chunk := bufs[:min(len(bufs), maxIovecs)]
 		want := 0
 		for i, b := range chunk {
 			s.iov[i].Base = unsafe.SliceData(b)
 			s.iov[i].SetLen(len(b))
 			want += len(b)
 		}
-		r, _, errno := unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&s.iov[0])), uintptr(len(chunk)))
+		r, _, errno := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&s.iov[0])), uintptr(len(chunk)))
 		clear(s.iov[:len(chunk)])
 		switch errno {
 		case 0:
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
-			s.err = errWouldBlock
-			return true
+			return total, errWouldBlock
 		default:
-			s.err = errno
-			return true
+			return total, errno
 		}
 		n := int(r)
-		s.total += n
+		total += n
 		if n < want {
-			s.err = errWouldBlock // a short write: the buffer is full
-			return true
+			return total, errWouldBlock // a short write: the buffer is full
 		}
-		s.bufs = s.bufs[len(chunk):]
+		bufs = bufs[len(chunk):]
 	}
-	return true // never wait for the poller: the caller retries later
+	return total, nil
 }
 
 var errWouldBlock = errors.New("mercure: the socket's send buffer is full")
