@@ -476,7 +476,7 @@ func (h *Handler) takeOver(w http.ResponseWriter, r *http.Request, sub *hub.Subs
 	st := &directStream{pool: h.direct, conn: conn, fd: socketFD(conn), sub: sub, expires: expires, cleanup: cleanup}
 	var head bytes.Buffer
 	head.WriteString("HTTP/1.1 200 OK\r\n")
-	hdr := w.Header().Clone()
+	hdr := w.Header()              // net/http no longer uses it: the connection is ours
 	hdr.Set("Connection", "close") // the body ends when the connection does
 	hdr.Write(&head)
 	head.WriteString("\r\n:\n")

@@ -173,7 +173,10 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	// graceful one below returns at once).
 	defer handler.Shutdown(time.Now())
 
-	ln, err := net.Listen("tcp", c.addr)
+	// NOTE: no TCP keep-alive on accepted connections (net.Listen turns it on, with four
+	// setsockopt calls per connection): a stream's heartbeats already find a client that
+	// vanished, and IdleTimeout below closes idle request connections.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", c.addr)
 	if err != nil {
 		return err
 	}
@@ -184,6 +187,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	srv := &http.Server{
 		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	url := hubURL(ln.Addr())
