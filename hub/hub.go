@@ -60,7 +60,7 @@ type Hub struct {
 	closed       bool
 	dispatched   history.Pos // last position fanned out
 	dispatchedID string      // its update id, "" when none
-	exact        map[string]map[*Subscription]struct{}
+	exact        map[string]*topicIndex
 	general      map[*Subscription]struct{} // subscribers with non-exact selectors
 	count        int
 	onChange     []func()
@@ -77,7 +77,7 @@ func New(cfg Config) (*Hub, error) {
 		queueSize: cfg.QueueSize,
 		logger:    cfg.Logger,
 		done:      make(chan struct{}),
-		exact:     make(map[string]map[*Subscription]struct{}),
+		exact:     make(map[string]*topicIndex),
 		general:   make(map[*Subscription]struct{}),
 	}
 	if h.queueSize <= 0 {
@@ -163,9 +163,11 @@ func (h *Hub) allLocked() []*Subscription {
 	for s := range h.general {
 		add(s)
 	}
-	for _, set := range h.exact {
-		for s := range set {
-			add(s)
+	for _, ix := range h.exact {
+		for _, s := range ix.subs {
+			if s != nil {
+				add(s)
+			}
 		}
 	}
 	return subs
@@ -235,8 +237,12 @@ func (h *Hub) fanOut(e *history.Entry) {
 		return
 	}
 	for _, t := range e.Topics {
-		for s := range h.exact[t] {
-			s.offer(ev, e, true)
+		if ix := h.exact[t]; ix != nil {
+			for _, s := range ix.subs {
+				if s != nil {
+					s.offer(ev, e, true)
+				}
+			}
 		}
 	}
 	for s := range h.general {

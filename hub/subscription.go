@@ -48,7 +48,7 @@ type event struct {
 type Subscription struct {
 	hub     *Hub
 	filter  Filter
-	exact   []string // the exact topics, each once
+	exact   []exactTopic // the exact topics, each once, sorted
 	general bool
 	info    any
 
@@ -97,9 +97,13 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 	if len(opts.Exact) > 0 {
 		// A slice, not a map: a subscription names a few topics, and a slice of one costs
 		// 16 bytes where a map costs a few hundred, for each of many idle subscribers.
-		s.exact = slices.Clone(opts.Exact)
-		slices.Sort(s.exact)
-		s.exact = slices.Clip(slices.Compact(s.exact))
+		names := slices.Clone(opts.Exact)
+		slices.Sort(names)
+		names = slices.Compact(names)
+		s.exact = make([]exactTopic, len(names))
+		for i, t := range names {
+			s.exact[i].name = t
+		}
 	}
 	s.general = opts.Match != nil
 
@@ -118,13 +122,13 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 	} else {
 		s.cursor = s.replayFrom
 	}
-	for _, t := range s.exact {
-		set := h.exact[t]
-		if set == nil {
-			set = make(map[*Subscription]struct{})
-			h.exact[t] = set
+	for k, t := range s.exact {
+		ix := h.exact[t.name]
+		if ix == nil {
+			ix = &topicIndex{}
+			h.exact[t.name] = ix
 		}
-		set[s] = struct{}{}
+		ix.add(s, k)
 	}
 	if s.general {
 		h.general[s] = struct{}{}
@@ -143,11 +147,21 @@ func (s *Subscription) LastEventID() string { return s.lastEventID }
 // Info returns SubscribeOptions.Info.
 func (s *Subscription) Info() any { return s.info }
 
+// namesExactly reports whether topic is one of s's exact topics.
+func (s *Subscription) namesExactly(topic string) bool {
+	for _, t := range s.exact {
+		if t.name == topic {
+			return true
+		}
+	}
+	return false
+}
+
 // wants reports whether the filter selects e.
 func (s *Subscription) wants(e *history.Entry, matched bool) bool {
 	if !matched {
 		for _, t := range e.Topics {
-			if slices.Contains(s.exact, t) || (s.filter.Match != nil && s.filter.Match(t)) {
+			if s.namesExactly(t) || (s.filter.Match != nil && s.filter.Match(t)) {
 				matched = true
 				break
 			}
@@ -339,11 +353,11 @@ func (s *Subscription) Close() {
 		return
 	}
 	s.closed = true
-	for _, t := range s.exact {
-		if set := h.exact[t]; set != nil {
-			delete(set, s)
-			if len(set) == 0 {
-				delete(h.exact, t)
+	for k, t := range s.exact {
+		if ix := h.exact[t.name]; ix != nil {
+			ix.remove(s, k)
+			if ix.live == 0 {
+				delete(h.exact, t.name)
 			}
 		}
 	}
