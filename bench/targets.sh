@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# targets.sh: measure the performance targets of docs/performance.md, RUNS times each.
+#
+# Builds herald, and for every run of every target starts a fresh `herald serve` (bolt
+# store, default settings, unless the target says otherwise) on a loopback port, loads it
+# with `herald bench`, and stops it. Prints one line per run, then per target the median
+# and the spread (lowest to highest) of the runs. The hub and the load generator share the
+# machine's cores, as they do in docs/performance.md.
+#
+# Usage: bench/targets.sh [TARGET ...]
+#   targets: idle fanout19k fanout2k fanout2k-memory throughput publish19k publish0
+#            publish19k-memory publish0-memory restart (default: all)
+# Environment: RUNS (default 3), PORT (default 18180), SUBSCRIBERS (default 19000),
+# OUT (a file to keep every run's JSON in, one object a line).
+# Needs: go, jq, ss; an open-file limit above SUBSCRIBERS for each process.
+set -euo pipefail
+
+runs=${RUNS:-3}
+port=${PORT:-18180}
+subs=${SUBSCRIBERS:-19000}
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(idle fanout19k fanout2k fanout2k-memory throughput publish19k publish0 publish19k-memory
+    publish0-memory restart)
+fi
+
+say() { printf 'targets: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+for tool in go jq ss; do
+  command -v "$tool" >/dev/null || die "needs $tool"
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/targets.XXXXXX")
+out=${OUT:-$tmp/runs.jsonl}
+results=$tmp/results.tsv
+hub_pid=''
+# shellcheck disable=SC2317 # run by the trap
+cleanup() {
+  if [ -n "$hub_pid" ] && kill -0 "$hub_pid" 2>/dev/null; then
+    kill "$hub_pid" 2>/dev/null || true
+    wait "$hub_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "building herald"
+(cd "$root" && go build -o "$tmp/herald" ./cmd/herald)
+hub=http://127.0.0.1:$port/.well-known/mercure
+
+hub_start() {
+  rm -rf "$tmp/data"
+  "$tmp/herald" serve --addr "127.0.0.1:$port" --data "$tmp/data" --jwt-key benchkey \
+    --log-level warn "$@" 2>>"$tmp/hub.log" >/dev/null &
+  hub_pid=$!
+  for _ in $(seq 1 100); do
+    if [ -n "$(ss -Htln "( sport = :$port )")" ]; then return; fi
+    sleep 0.05
+  done
+  die "the hub did not start: $(tail -3 "$tmp/hub.log")"
+}
+
+hub_stop() {
+  kill "$hub_pid" 2>/dev/null || true
+  wait "$hub_pid" 2>/dev/null || true
+  hub_pid=''
+  # Let the kernel finish closing the last run's connections.
+  while [ "$(ss -Htn state established "( sport = :$port or dport = :$port )" | wc -l)" -gt 0 ]; do sleep 0.2; done
+}
+
+# bench SCENARIO FLAGS...: one run against the current hub; its JSON on stdout.
+bench() {
+  local json
+  json=$("$tmp/herald" bench "$@" --hub "$hub" --jwt-key benchkey --hub-pid "$hub_pid" --json) || {
+    local code=$?
+    [ "$code" -eq 3 ] || die "herald bench $* failed (exit $code)"
+  }
+  echo "$json" | jq -c 'del(.series, .latency_histogram)' >>"$out"
+  echo "$json"
+}
+
+# record TARGET RUN NAME VALUE
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" | tee -a "$results"; }
+
+# check JSON: every run must lose and duplicate nothing.
+check() {
+  local lost dup
+  lost=$(echo "$1" | jq '.lost // 0') dup=$(echo "$1" | jq '.duplicates // 0')
+  [ "$lost" = 0 ] && [ "$dup" = 0 ] || die "a run lost $lost and duplicated $dup events"
+}
+
+ms() { jq -r "$1 / 1000"; }
+
+for run in $(seq 1 "$runs"); do
+  for t in "${targets[@]}"; do
+    case $t in
+    idle)
+      hub_start
+      j=$(bench idle --subscribers "$subs" --duration 5s)
+      record idle "$run" "rss_bytes_per_conn" "$(echo "$j" | jq '.hub_process.rss_per_connection_bytes')"
+      record idle "$run" "streams_per_s" "$(echo "$j" | jq '.connect_rate_per_s | floor')"
+      record idle "$run" "kernel_tcp_mib" "$(echo "$j" | jq '.sockstat_after.tcp_mem_bytes / 1048576 * 10 | floor / 10')"
+      hub_stop ;;
+    fanout19k)
+      hub_start
+      j=$(bench fanout --subscribers "$subs" --events 5 --rate 1 --size 130); check "$j"
+      record fanout19k "$run" p50_ms "$(echo "$j" | ms .latency.p50_us)"
+      record fanout19k "$run" p99_ms "$(echo "$j" | ms .latency.p99_us)"
+      record fanout19k "$run" hub_us_per_delivery "$(echo "$j" | jq '.hub_process.cpu_per_delivery_ns / 1000')"
+      hub_stop ;;
+    fanout2k | fanout2k-memory)
+      if [ "$t" = fanout2k ]; then hub_start; else hub_start --store memory; fi
+      j=$(bench fanout --subscribers 2000 --events 10 --rate 2 --size 130); check "$j"
+      record "$t" "$run" p50_ms "$(echo "$j" | ms .latency.p50_us)"
+      record "$t" "$run" p99_ms "$(echo "$j" | ms .latency.p99_us)"
+      hub_stop ;;
+    throughput)
+      hub_start
+      j=$(bench fanout --subscribers 2000 --events 4000 --rate 0 --publishers 16 --size 130); check "$j"
+      record throughput "$run" deliveries_per_s "$(echo "$j" | jq '.deliveries_per_s | floor')"
+      record throughput "$run" hub_us_per_delivery "$(echo "$j" | jq '.hub_process.cpu_per_delivery_ns / 1000')"
+      record throughput "$run" bench_us_per_delivery "$(echo "$j" | jq '.generator_cpu_per_delivery_ns / 1000')"
+      hub_stop ;;
+    publish19k | publish19k-memory)
+      if [ "$t" = publish19k ]; then hub_start; else hub_start --store memory; fi
+      j=$(bench fanout --subscribers "$subs" --events 100 --rate 5 --size 130); check "$j"
+      record "$t" "$run" publish_p50_ms "$(echo "$j" | ms .publish_latency.p50_us)"
+      record "$t" "$run" publish_p99_ms "$(echo "$j" | ms .publish_latency.p99_us)"
+      hub_stop ;;
+    publish0 | publish0-memory)
+      if [ "$t" = publish0 ]; then hub_start; else hub_start --store memory; fi
+      j=$(bench publish --subscribers 0 --publishers 4 --rate 5 --duration 20s --size 130)
+      record "$t" "$run" publish_p50_ms "$(echo "$j" | ms .publish_latency.p50_us)"
+      record "$t" "$run" publish_p99_ms "$(echo "$j" | ms .publish_latency.p99_us)"
+      hub_stop ;;
+    restart)
+      j=$(PORT=$((port + 1)) SUBSCRIBERS=$subs bash "$root/bench/restart-storm.sh" -- --json 2>>"$tmp/restart.log" | grep '^{') ||
+        die "restart-storm failed: $(tail -3 "$tmp/restart.log")"
+      echo "$j" | jq -c 'del(.series, .latency_histogram)' >>"$out"
+      check "$j"
+      record restart "$run" all_open_s "$(echo "$j" | jq '.outage.all_open_after_s')"
+      record restart "$run" caught_up_s "$(echo "$j" | jq '.outage.caught_up_after_s')"
+      record restart "$run" streams_per_s_first_connect "$(echo "$j" | jq '.connect_rate_per_s | floor')" ;;
+    *) die "unknown target $t" ;;
+    esac
+  done
+done
+
+echo
+echo "target	figure	median	spread (runs: $runs)"
+sort -t$'\t' -k1,1 -k3,3 -k4,4g "$results" | awk -F'\t' '
+  function flush() {
+    if (n == 0) return
+    printf "%s\t%s\t%s\t%s-%s\n", t, f, v[int((n + 1) / 2)], v[1], v[n]
+  }
+  $1 != t || $3 != f { flush(); t = $1; f = $3; n = 0 }
+  { v[++n] = $4 }
+  END { flush() }'
+if [ -n "${OUT:-}" ]; then say "every run's JSON is in $out"; fi
