@@ -18,6 +18,9 @@ set -euo pipefail
 runs=${RUNS:-3}
 port=${PORT:-18180}
 subs=${SUBSCRIBERS:-19000}
+case ${1:-} in
+-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+esac
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(idle fanout19k fanout2k fanout2k-memory throughput publish19k publish0 publish19k-memory
@@ -89,7 +92,7 @@ record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" | tee -a "$results"; }
 check() {
   local lost dup
   lost=$(echo "$1" | jq '.lost // 0') dup=$(echo "$1" | jq '.duplicates // 0')
-  [ "$lost" = 0 ] && [ "$dup" = 0 ] || die "a run lost $lost and duplicated $dup events"
+  if [ "$lost" != 0 ] || [ "$dup" != 0 ]; then die "a run lost $lost and duplicated $dup events"; fi
 }
 
 ms() { jq -r "$1 / 1000"; }
