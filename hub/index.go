@@ -1,9 +1,6 @@
 package hub
 
-import (
-	"slices"
-	"strings"
-)
+import "slices"
 
 // topicIndex holds the subscriptions that name one topic exactly, in the order they
 // subscribed, so that a fan-out visits them (and writes to their connections) in the order
@@ -16,25 +13,19 @@ type topicIndex struct {
 	live int
 }
 
-// exactTopic is one of a subscription's exact topics, and its slot in that topic's index.
-type exactTopic struct {
-	name string
-	slot int
-}
-
 // add appends s, whose k-th exact topic this index is for.
 func (ix *topicIndex) add(s *Subscription, k int) {
-	s.exact[k].slot = len(ix.subs)
+	s.slots[k] = len(ix.subs)
 	ix.subs = append(ix.subs, s)
 	ix.live++
 }
 
 // remove takes s out of the index of its k-th exact topic.
 func (ix *topicIndex) remove(s *Subscription, k int) {
-	ix.subs[s.exact[k].slot] = nil
+	ix.subs[s.slots[k]] = nil
 	ix.live--
 	if ix.live > 0 && ix.live < len(ix.subs)/2 {
-		ix.compact(s.exact[k].name)
+		ix.compact(s.exact[k])
 	}
 }
 
@@ -45,8 +36,8 @@ func (ix *topicIndex) compact(topic string) {
 		if s == nil {
 			continue
 		}
-		k, _ := slices.BinarySearchFunc(s.exact, topic, func(e exactTopic, t string) int { return strings.Compare(e.name, t) })
-		s.exact[k].slot = j
+		k, _ := slices.BinarySearch(s.exact, topic)
+		s.slots[k] = j
 		ix.subs[j] = s
 		j++
 	}

@@ -41,7 +41,7 @@ func TestTopicIndexKeepsOrderThroughLeaves(t *testing.T) {
 		for _, s := range subs {
 			if !s.closed {
 				for _, e := range s.exact {
-					live[e.name]++
+					live[e]++
 				}
 			}
 		}
@@ -60,9 +60,9 @@ func TestTopicIndexKeepsOrderThroughLeaves(t *testing.T) {
 				}
 				last = order[s]
 				found := false
-				for _, e := range s.exact {
-					if e.name == name {
-						found = e.slot == slot
+				for k, e := range s.exact {
+					if e == name {
+						found = s.slots[k] == slot
 					}
 				}
 				if !found {
@@ -124,5 +124,60 @@ func TestTopicIndexDeliversToWhoIsLeft(t *testing.T) {
 			t.Fatalf("subscription %d: %d updates, %v", i, len(bufs), err)
 		}
 		s.Close()
+	}
+}
+
+// A subscription's topics are read without the hub's lock (Replay filters the history
+// with them) while other subscriptions' leaving rewrites its slots under the lock: the two
+// must share no memory. Under the race detector this failed when topics and slots were
+// one struct.
+func TestTopicIndexSlotsApartFromTopics(t *testing.T) {
+	log := history.NewMemory(history.Retention{}, nil)
+	h, err := New(Config{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { h.Close(); log.Close() }()
+	ctx := context.Background()
+	readers := make([]*Subscription, 8)
+	for i := range readers {
+		if readers[i], err = h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t", "u"}}}); err != nil {
+			t.Fatal(err)
+		}
+		defer readers[i].Close()
+	}
+	stop := make(chan struct{})
+	read := make(chan bool)
+	go func() {
+		e := &history.Entry{Update: history.Update{Topics: []string{"u"}}}
+		ok := true
+		for {
+			for _, r := range readers {
+				ok = ok && r.wants(e, false)
+			}
+			select {
+			case <-stop:
+				read <- ok
+				return
+			default:
+			}
+		}
+	}()
+	for range 20 {
+		var others []*Subscription
+		for range 64 {
+			s, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t", "u"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			others = append(others, s)
+		}
+		for _, s := range others {
+			s.Close() // compacts the indexes again and again, moving the readers' slots
+		}
+	}
+	close(stop)
+	if !<-read {
+		t.Fatal("a reader did not want an update on its own topic")
 	}
 }

@@ -48,7 +48,8 @@ type event struct {
 type Subscription struct {
 	hub     *Hub
 	filter  Filter
-	exact   []exactTopic // the exact topics, each once, sorted
+	exact   []string // the exact topics, each once, sorted; never changed
+	slots   []int    // slots[k]: s's place in the index of exact[k]; the hub's lock guards it
 	general bool
 	info    any
 
@@ -97,13 +98,10 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 	if len(opts.Exact) > 0 {
 		// A slice, not a map: a subscription names a few topics, and a slice of one costs
 		// 16 bytes where a map costs a few hundred, for each of many idle subscribers.
-		names := slices.Clone(opts.Exact)
-		slices.Sort(names)
-		names = slices.Compact(names)
-		s.exact = make([]exactTopic, len(names))
-		for i, t := range names {
-			s.exact[i].name = t
-		}
+		s.exact = slices.Clone(opts.Exact)
+		slices.Sort(s.exact)
+		s.exact = slices.Clip(slices.Compact(s.exact))
+		s.slots = make([]int, len(s.exact))
 	}
 	s.general = opts.Match != nil
 
@@ -123,10 +121,10 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 		s.cursor = s.replayFrom
 	}
 	for k, t := range s.exact {
-		ix := h.exact[t.name]
+		ix := h.exact[t]
 		if ix == nil {
 			ix = &topicIndex{}
-			h.exact[t.name] = ix
+			h.exact[t] = ix
 		}
 		ix.add(s, k)
 	}
@@ -149,12 +147,7 @@ func (s *Subscription) Info() any { return s.info }
 
 // namesExactly reports whether topic is one of s's exact topics.
 func (s *Subscription) namesExactly(topic string) bool {
-	for _, t := range s.exact {
-		if t.name == topic {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(s.exact, topic)
 }
 
 // wants reports whether the filter selects e.
@@ -354,10 +347,10 @@ func (s *Subscription) Close() {
 	}
 	s.closed = true
 	for k, t := range s.exact {
-		if ix := h.exact[t.name]; ix != nil {
+		if ix := h.exact[t]; ix != nil {
 			ix.remove(s, k)
 			if ix.live == 0 {
-				delete(h.exact, t.name)
+				delete(h.exact, t)
 			}
 		}
 	}
