@@ -186,10 +186,14 @@ func (p *directPool) writer() {
 		clear(p.ready[:k])
 		p.ready = p.ready[k:]
 		p.mu.Unlock()
+		delivered := 0
 		for _, st := range batch {
-			st.serve(scratch)
+			delivered += st.serve(scratch)
 		}
 		clear(batch)
+		if delivered > 0 {
+			p.h.metrics.Deliveries.Add(int64(delivered)) // once a batch: the counter is shared
+		}
 		// Raw writes never give up the processor (rawwrite_linux.go), so a writer with
 		// work queued would keep it until the scheduler preempts it, 10 ms later: let
 		// publishes, the dispatcher and new subscribers run between batches.
@@ -256,9 +260,9 @@ func (p *directPool) finishAll() {
 	}
 }
 
-// serve writes what st has to say, on a writer goroutine; only one writer serves a stream
-// at a time.
-func (st *directStream) serve(scratch *rawScratch) {
+// serve writes what st has to say, on a writer goroutine, and returns how many updates it
+// handed to the connection; only one writer serves a stream at a time.
+func (st *directStream) serve(scratch *rawScratch) (delivered int) {
 	st.mu.Lock()
 	st.queued = false
 	if st.finished {
@@ -269,16 +273,17 @@ func (st *directStream) serve(scratch *rawScratch) {
 	beat, expired, goodbye, gone := st.beat, st.expired, st.goodbye, st.gone
 	st.beat = false
 	st.mu.Unlock()
-	defer st.served()
+	var wrote time.Time
+	defer func() { st.served(wrote) }()
 	if gone {
 		st.end(errClientGone)
-		return
+		return 0
 	}
 	h := st.pool.h
 	var end error
 	var err error
 	st.bufs, err = st.sub.Drain(st.bufs[:0])
-	delivered := len(st.bufs)
+	delivered = len(st.bufs)
 	switch {
 	case err != nil:
 		end = err
@@ -295,7 +300,7 @@ func (st *directStream) serve(scratch *rawScratch) {
 	st.pending = append(st.pending, st.bufs...)
 	clear(st.bufs)
 	if len(st.pending) == 0 {
-		return
+		return delivered
 	}
 	now := time.Now()
 	var werr error
@@ -321,9 +326,8 @@ func (st *directStream) serve(scratch *rawScratch) {
 			st.stalledFrom = now
 		}
 		if end == nil && now.Sub(st.stalledFrom) < h.cfg.WriteTimeout {
-			h.metrics.Deliveries.Add(int64(delivered))
 			time.AfterFunc(writeSlice, st.wake) // try again soon; the scanner also retries
-			return
+			return delivered
 		}
 		if end == nil {
 			end = werr
@@ -334,19 +338,21 @@ func (st *directStream) serve(scratch *rawScratch) {
 	default:
 		end = werr
 	}
-	st.mu.Lock()
-	st.lastWrite = now
-	st.mu.Unlock()
-	h.metrics.Deliveries.Add(int64(delivered))
+	wrote = now
 	if end != nil {
 		st.end(end)
 	}
+	return delivered
 }
 
-// served ends a writer's turn on st, queueing it again if it was woken meanwhile, or
-// finishing it if finish was called meanwhile.
-func (st *directStream) served() {
+// served ends a writer's turn on st, recording when it wrote (unless wrote is zero),
+// queueing it again if it was woken meanwhile, or finishing it if finish was called
+// meanwhile.
+func (st *directStream) served(wrote time.Time) {
 	st.mu.Lock()
+	if !wrote.IsZero() {
+		st.lastWrite = wrote
+	}
 	st.serving = false
 	st.hasPending = len(st.pending) > 0
 	again := st.again
