@@ -8,8 +8,8 @@
 # machine's cores, as they do in docs/performance.md.
 #
 # Usage: bench/targets.sh [TARGET ...]
-#   targets: idle fanout19k fanout2k fanout2k-memory throughput publish19k publish0
-#            publish19k-memory publish0-memory restart (default: all)
+#   targets: idle fanout19k fanout19k-memory fanout2k fanout2k-memory throughput
+#            publish19k publish0 publish19k-memory publish0-memory restart (default: all)
 # Environment: RUNS (default 3), PORT (default 18180), SUBSCRIBERS (default 19000),
 # OUT (a file to keep every run's JSON in, one object a line).
 # Needs: go, jq, ss; an open-file limit above SUBSCRIBERS for each process.
@@ -23,8 +23,8 @@ case ${1:-} in
 esac
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(idle fanout19k fanout2k fanout2k-memory throughput publish19k publish0 publish19k-memory
-    publish0-memory restart)
+  targets=(idle fanout19k fanout19k-memory fanout2k fanout2k-memory throughput publish19k publish0
+    publish19k-memory publish0-memory restart)
 fi
 
 say() { printf 'targets: %s\n' "$*" >&2; }
@@ -107,12 +107,14 @@ for run in $(seq 1 "$runs"); do
       record idle "$run" "streams_per_s" "$(echo "$j" | jq '.connect_rate_per_s | floor')"
       record idle "$run" "kernel_tcp_mib" "$(echo "$j" | jq '.sockstat_after.tcp_mem_bytes / 1048576 * 10 | floor / 10')"
       hub_stop ;;
-    fanout19k)
-      hub_start
+    fanout19k | fanout19k-memory)
+      if [ "$t" = fanout19k ]; then hub_start; else hub_start --store memory; fi
       j=$(bench fanout --subscribers "$subs" --events 5 --rate 1 --size 130); check "$j"
-      record fanout19k "$run" p50_ms "$(echo "$j" | ms .latency.p50_us)"
-      record fanout19k "$run" p99_ms "$(echo "$j" | ms .latency.p99_us)"
-      record fanout19k "$run" hub_us_per_delivery "$(echo "$j" | jq '.hub_process.cpu_per_delivery_ns / 1000')"
+      record "$t" "$run" p50_ms "$(echo "$j" | ms .latency.p50_us)"
+      record "$t" "$run" p99_ms "$(echo "$j" | ms .latency.p99_us)"
+      record "$t" "$run" slowest_publish_ms "$(echo "$j" | ms .publish_latency.max_us)"
+      record "$t" "$run" hub_us_per_delivery "$(echo "$j" | jq '.hub_process.cpu_per_delivery_ns / 1000')"
+      record "$t" "$run" bench_us_per_delivery "$(echo "$j" | jq '.generator_cpu_per_delivery_ns / 1000')"
       hub_stop ;;
     fanout2k | fanout2k-memory)
       if [ "$t" = fanout2k ]; then hub_start; else hub_start --store memory; fi
