@@ -197,25 +197,32 @@ func (d *Decoder) spillData() {
 	d.dataInBuf = false
 }
 
-// setRetry applies a retry field. Only ASCII digits count; a value too large for a
-// time.Duration is ignored, as browsers ignore values that overflow their integers.
+// setRetry applies a retry field.
 func (d *Decoder) setRetry(value []byte) {
+	if r, ok := ParseRetry(value); ok {
+		d.retry, d.retrySet = r, true
+	}
+}
+
+// ParseRetry returns the reconnection time that the value of a retry field sets, and false
+// when the field must be ignored: the value is empty or has anything but ASCII digits, or
+// it is too large for a time.Duration (browsers ignore values that overflow their integers).
+func ParseRetry(value []byte) (time.Duration, bool) {
 	if len(value) == 0 {
-		return
+		return 0, false
 	}
 	const maxMillis = int64(1<<63-1) / int64(time.Millisecond)
 	var ms int64
 	for _, c := range value {
 		if c < '0' || c > '9' {
-			return
+			return 0, false
 		}
 		ms = ms*10 + int64(c-'0')
 		if ms > maxMillis {
-			return
+			return 0, false
 		}
 	}
-	d.retry = time.Duration(ms) * time.Millisecond
-	d.retrySet = true
+	return time.Duration(ms) * time.Millisecond, true
 }
 
 // dispatch ends the pending event block, as a blank line does.

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/heraldsse/herald/sse"
 )
 
 // Errors a Stream reports for a response it cannot follow.
@@ -468,23 +470,11 @@ func (s *Stream) processLine(line []byte, emit func(Event)) {
 	}
 }
 
-// setRetry applies a retry field as sse.Decoder does: only ASCII digits count, and a value
-// too large for a time.Duration is ignored.
+// setRetry applies a retry field as sse.Decoder does.
 func (s *Stream) setRetry(value []byte) {
-	if len(value) == 0 {
-		return
+	if r, ok := sse.ParseRetry(value); ok {
+		s.retry, s.retrySet = r, true
 	}
-	const maxMillis = int64(1<<63-1) / int64(time.Millisecond)
-	var ms int64
-	for _, c := range value {
-		if c < '0' || c > '9' {
-			return
-		}
-		if ms = ms*10 + int64(c-'0'); ms > maxMillis {
-			return
-		}
-	}
-	s.retry, s.retrySet = time.Duration(ms)*time.Millisecond, true
 }
 
 func (s *Stream) dispatch(emit func(Event)) {
