@@ -9,15 +9,22 @@ import (
 	"github.com/heraldsse/herald/history"
 )
 
-// The index of a topic keeps its subscriptions in the order they subscribed, with every
-// slot a subscription remembers pointing at it, through leaves and compactions.
-func TestTopicIndexKeepsOrderThroughLeaves(t *testing.T) {
+// newMemoryHub returns a hub on a memory log, closed when the test ends.
+func newMemoryHub(t *testing.T) *Hub {
+	t.Helper()
 	log := history.NewMemory(history.Retention{}, nil)
 	h, err := New(Config{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { h.Close(); log.Close() }()
+	t.Cleanup(func() { h.Close(); log.Close() })
+	return h
+}
+
+// The index of a topic keeps its subscriptions in the order they subscribed, with every
+// slot a subscription remembers pointing at it, through leaves and compactions.
+func TestTopicIndexKeepsOrderThroughLeaves(t *testing.T) {
+	h := newMemoryHub(t)
 	ctx := context.Background()
 	order := map[*Subscription]int{}
 	var subs []*Subscription
@@ -91,12 +98,7 @@ func TestTopicIndexKeepsOrderThroughLeaves(t *testing.T) {
 }
 
 func TestTopicIndexDeliversToWhoIsLeft(t *testing.T) {
-	log := history.NewMemory(history.Retention{}, nil)
-	h, err := New(Config{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { h.Close(); log.Close() }()
+	h := newMemoryHub(t)
 	ctx := context.Background()
 	var kept []*Subscription
 	for i := range 200 {
@@ -132,19 +134,16 @@ func TestTopicIndexDeliversToWhoIsLeft(t *testing.T) {
 // must share no memory. Under the race detector this failed when topics and slots were
 // one struct.
 func TestTopicIndexSlotsApartFromTopics(t *testing.T) {
-	log := history.NewMemory(history.Retention{}, nil)
-	h, err := New(Config{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { h.Close(); log.Close() }()
+	h := newMemoryHub(t)
 	ctx := context.Background()
 	readers := make([]*Subscription, 8)
 	for i := range readers {
-		if readers[i], err = h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t", "u"}}}); err != nil {
+		r, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t", "u"}}})
+		if err != nil {
 			t.Fatal(err)
 		}
-		defer readers[i].Close()
+		defer r.Close()
+		readers[i] = r
 	}
 	stop := make(chan struct{})
 	read := make(chan bool)
