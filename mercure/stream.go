@@ -70,6 +70,7 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 		defer t.Stop()
 		expiry = t.C
 	}
+	ready := sub.Ready() // once: it takes the subscription's lock
 	for {
 		select {
 		case <-ctx.Done():
@@ -84,7 +85,7 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 			if err := sw.write(heartbeat); err != nil {
 				return err
 			}
-		case <-sub.Ready():
+		case <-ready:
 			var err error
 			sw.bufs, err = sub.Drain(sw.bufs[:0])
 			if err != nil {
