@@ -117,3 +117,28 @@ type Log interface {
 	// Close releases the log. Blocked Follow calls return ErrClosed.
 	Close() error
 }
+
+// FollowNotified implements Log.Follow for a store that can say when it changes: next
+// returns the entries after a position (up to a batch) and a channel closed at the store's
+// next change, or an error that ends the follow (ErrClosed, ErrGap). FollowNotified hands
+// each non-empty batch to fn and waits on the channel when there is none, until ctx ends.
+func FollowNotified(ctx context.Context, after Pos, fn func([]Entry) error, next func(after Pos) ([]Entry, <-chan struct{}, error)) error {
+	for {
+		got, changed, err := next(after)
+		if err != nil {
+			return err
+		}
+		if len(got) > 0 {
+			if err := fn(got); err != nil {
+				return err
+			}
+			after = got[len(got)-1].Pos
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
+}

@@ -154,32 +154,17 @@ func (m *Memory) Newest(_ context.Context) (Entry, bool, error) {
 // Follow implements Log.
 func (m *Memory) Follow(ctx context.Context, after Pos, fn func([]Entry) error) error {
 	const batch = 256
-	for {
+	return FollowNotified(ctx, after, fn, func(after Pos) ([]Entry, <-chan struct{}, error) {
 		m.mu.Lock()
+		defer m.mu.Unlock()
 		if m.closed {
-			m.mu.Unlock()
-			return ErrClosed
+			return nil, nil, ErrClosed
 		}
 		if !after.IsZero() && after.Major+1 < m.first {
-			m.mu.Unlock()
-			return fmt.Errorf("%w: wanted %d, oldest is %d", ErrGap, after.Major+1, m.first)
+			return nil, nil, fmt.Errorf("%w: wanted %d, oldest is %d", ErrGap, after.Major+1, m.first)
 		}
-		got := m.afterLocked(after, batch)
-		changed := m.changed
-		m.mu.Unlock()
-		if len(got) > 0 {
-			if err := fn(got); err != nil {
-				return err
-			}
-			after = got[len(got)-1].Pos
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-changed:
-		}
-	}
+		return m.afterLocked(after, batch), m.changed, nil
+	})
 }
 
 // Close implements Log.

@@ -116,24 +116,9 @@ func (s *Store) Read(_ context.Context, after history.Pos, limit int) ([]history
 // Follow implements history.Log. Entries reach fn only once they are durable, and recent
 // ones come from memory, not the file.
 func (s *Store) Follow(ctx context.Context, after history.Pos, fn func([]history.Entry) error) error {
-	for {
-		got, changed, err := s.read(after, followBatch, true)
-		if err != nil {
-			return err
-		}
-		if len(got) > 0 {
-			if err := fn(got); err != nil {
-				return err
-			}
-			after = got[len(got)-1].Pos
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-changed:
-		}
-	}
+	return history.FollowNotified(ctx, after, fn, func(after history.Pos) ([]history.Entry, <-chan struct{}, error) {
+		return s.read(after, followBatch, true)
+	})
 }
 
 // Lookup implements history.Log.
