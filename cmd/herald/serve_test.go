@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -374,4 +375,24 @@ func TestServePprofOnItsOwnAddress(t *testing.T) {
 	if _, err := http.Get("http://" + pprofAddr + "/debug/pprof/"); err == nil {
 		t.Fatal("profiles still served after the hub stopped")
 	}
+}
+
+// A --pprof-addr that cannot be listened on stops the hub before it serves, with the flag
+// named in the error, and leaves the hub's own address free.
+func TestServePprofAddressInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := "127.0.0.1:" + freePort(t)
+	code, _, stderr := runHerald(t, "", "serve", "--addr", addr, "--data", t.TempDir(), "--pprof-addr", taken.Addr().String())
+	if code != 1 || !strings.Contains(stderr, "--pprof-addr") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("the hub's address is still held after the failed start: %v", err)
+	}
+	ln.Close()
 }
