@@ -107,7 +107,7 @@ func New(cfg Config) (*Hub, error) {
 	h.gDispatched, h.gDispatchedID = start.Pos, start.ID
 	h.dispatchers.Add(2)
 	go h.dispatch(ctx, start.Pos, h.fanOutExact, h.resetExact)
-	go h.dispatch(ctx, start.Pos, h.fanOutGeneral, h.resetGeneral)
+	go h.dispatch(ctx, start.Pos, func(entries []history.Entry) { h.fanOutGeneral(ctx, entries) }, h.resetGeneral)
 	return h, nil
 }
 
@@ -289,7 +289,7 @@ func (h *Hub) fanOutExact(entries []history.Entry) {
 // it selects. The matching runs without the hub's lock, on a snapshot taken together with
 // the position: a subscription made after the snapshot starts live after these entries
 // (its livePos), so its replay covers them, and one closed since is skipped by offer.
-func (h *Hub) fanOutGeneral(entries []history.Entry) {
+func (h *Hub) fanOutGeneral(ctx context.Context, entries []history.Entry) {
 	last := &entries[len(entries)-1]
 	h.mu.Lock()
 	subs := h.generalLocked()
@@ -299,6 +299,9 @@ func (h *Hub) fanOutGeneral(entries []history.Entry) {
 		return
 	}
 	for i := range entries {
+		if ctx.Err() != nil {
+			return // Close: stop matching, every subscription is ending
+		}
 		e := &entries[i]
 		wire, err := encode(e)
 		if err != nil {
@@ -307,7 +310,10 @@ func (h *Hub) fanOutGeneral(entries []history.Entry) {
 		ev := &event{pos: e.Pos, wire: wire}
 		// Subscribers that share a compiled template are matched against it once.
 		h.memo.Reset(e.Topics)
-		for _, s := range subs {
+		for k, s := range subs {
+			if k%64 == 63 && ctx.Err() != nil {
+				return
+			}
 			s.offer(ev, e, false, &h.memo)
 		}
 	}

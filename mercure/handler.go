@@ -72,6 +72,10 @@ type Config struct {
 	// MaxTopicBytes bounds the length of one topic or selector (400 past it). Zero means
 	// DefaultMaxTopicBytes.
 	MaxTopicBytes int
+	// SelectorLimits bounds what the URI templates of one subscription may cost to match
+	// (400 past it): variables and bytes, per template and for all of a stream's templates.
+	// Zero fields mean topic's defaults.
+	SelectorLimits topic.Limits
 	// MaxConnections bounds the open subscriber streams (503 past it); zero means no bound.
 	MaxConnections int
 	// MaxConnectionsPerIP bounds the streams of one client address (429 past it); zero
@@ -134,6 +138,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxTopicBytes <= 0 {
 		cfg.MaxTopicBytes = DefaultMaxTopicBytes
 	}
+	cfg.SelectorLimits = cfg.SelectorLimits.WithDefaults()
 	if cfg.ShutdownRetry <= 0 {
 		cfg.ShutdownRetry = time.Second
 	}

@@ -184,13 +184,14 @@ func (h *Handler) filter(selectors []string, claims *auth.Claims) (hub.Filter, e
 		}
 	}
 	if len(others) > 0 {
-		set, err := h.matcher.CompileSet(others)
-		if err != nil && set.Len() == 0 {
+		// Every update is matched against every template of every stream: refuse what
+		// would cost more than the limits allow, before compiling anything.
+		if err := h.cfg.SelectorLimits.Check(others); err != nil {
 			return f, err
 		}
 		// A selector that is not a valid template still matches its own text (see
 		// topic.Compile), as the draft reads any string as a selector.
-		f.Match = set.Match
+		f.Selectors, _ = h.matcher.CompileSet(others)
 	}
 	if claims != nil && len(claims.Subscribe) > 0 {
 		f.Private = func(topics []string) bool { return auth.CanReceive(claims, topics) }

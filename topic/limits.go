@@ -3,6 +3,7 @@ package topic
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Defaults for Limits' zero fields. Matching a template costs time in proportion to its
@@ -22,10 +23,10 @@ const (
 // more to match than the limits allow.
 var ErrOverLimit = errors.New("topic: selectors over a limit")
 
-// Limits bounds what the template selectors of one subscription may cost to match. Only
-// selectors compiled as templates count: exact selectors and "*" cost nothing to match, and
-// a selector that is not a valid template matches only its own text. A zero field means its
-// default.
+// Limits bounds what the template selectors of one subscription may cost to match. Every
+// selector containing "{" counts as a template (Compile reads it as one), with its
+// variables counted as Compile counts them; exact selectors and "*" cost nothing to match.
+// A zero field means its default.
 type Limits struct {
 	// TemplateVars is the most variables one template may hold.
 	TemplateVars int
@@ -52,22 +53,26 @@ func (l Limits) WithDefaults() Limits {
 	return l
 }
 
-// Check reports whether the templates of s stay within l. The error wraps ErrOverLimit and
-// names the limit, in the words of herald serve's flag, so that a client refused can tell
-// the operator which one.
-func (l Limits) Check(s Set) error {
+// Check reports whether the templates among selectors stay within l. It reads their text
+// only, so that a costly request is refused before anything is compiled. The error wraps
+// ErrOverLimit and names the limit, in the words of herald serve's flag, so that a client
+// refused can tell the operator which one.
+func (l Limits) Check(selectors []string) error {
 	l = l.WithDefaults()
 	vars, bytes := 0, 0
-	for i := range s.templates {
-		t := &s.templates[i]
-		if t.vars > l.TemplateVars {
-			return fmt.Errorf("%w: a template holds %d variables, at most %d (max-template-vars)", ErrOverLimit, t.vars, l.TemplateVars)
+	for _, s := range selectors {
+		if strings.IndexByte(s, '{') < 0 {
+			continue
 		}
-		if len(t.raw) > l.TemplateBytes {
-			return fmt.Errorf("%w: a template is %d bytes long, at most %d (max-template-bytes)", ErrOverLimit, len(t.raw), l.TemplateBytes)
+		n, _ := scanExpressions(s)
+		if n > l.TemplateVars {
+			return fmt.Errorf("%w: a template holds %d variables, at most %d (max-template-vars)", ErrOverLimit, n, l.TemplateVars)
 		}
-		vars += t.vars
-		bytes += len(t.raw)
+		if len(s) > l.TemplateBytes {
+			return fmt.Errorf("%w: a template is %d bytes long, at most %d (max-template-bytes)", ErrOverLimit, len(s), l.TemplateBytes)
+		}
+		vars += n
+		bytes += len(s)
 	}
 	if vars > l.StreamTemplateVars {
 		return fmt.Errorf("%w: the templates hold %d variables together, at most %d (max-stream-template-vars)", ErrOverLimit, vars, l.StreamTemplateVars)

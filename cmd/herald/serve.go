@@ -31,6 +31,7 @@ import (
 	"github.com/heraldsse/herald/history/redisstore"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/mercure"
+	"github.com/heraldsse/herald/topic"
 )
 
 // serveConfig holds herald serve's flags.
@@ -48,6 +49,7 @@ type serveConfig struct {
 	maxBody                               int64
 	publishRate                           float64
 	logLevel, pprofAddr                   string
+	selectorLimits                        topic.Limits
 }
 
 func serveFlags(c *serveConfig) *flag.FlagSet {
@@ -72,6 +74,10 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.Int64Var(&c.maxBody, "max-body", mercure.DefaultMaxBodyBytes, "largest publish body, in bytes (413 past it)")
 	fs.IntVar(&c.maxTopics, "max-topics", mercure.DefaultMaxTopics, "most topics in one publish or subscription (400 past it)")
 	fs.IntVar(&c.maxTopicBytes, "max-topic-bytes", mercure.DefaultMaxTopicBytes, "longest topic or topic selector, in bytes (400 past it)")
+	fs.IntVar(&c.selectorLimits.TemplateVars, "max-template-vars", topic.DefaultMaxTemplateVars, "most variables in one URI template selector of a subscription (400 past it)")
+	fs.IntVar(&c.selectorLimits.TemplateBytes, "max-template-bytes", topic.DefaultMaxTemplateBytes, "longest URI template selector of a subscription, in bytes (400 past it)")
+	fs.IntVar(&c.selectorLimits.StreamTemplateVars, "max-stream-template-vars", topic.DefaultMaxStreamTemplateVars, "most variables in all the URI template selectors of one subscription together (400 past it)")
+	fs.IntVar(&c.selectorLimits.StreamTemplateBytes, "max-stream-template-bytes", topic.DefaultMaxStreamTemplateBytes, "most bytes in all the URI template selectors of one subscription together (400 past it)")
 	fs.IntVar(&c.maxConns, "max-connections", 0, "most open subscriber streams (503 past it; 0: no limit)")
 	fs.IntVar(&c.maxConnsPerIP, "max-connections-per-ip", 0, "most open streams from one client address (429 past it; 0: no limit)")
 	fs.Float64Var(&c.publishRate, "publish-rate", 0, "publishes per second allowed to one token (429 past it; 0: no limit)")
@@ -159,6 +165,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		MaxBodyBytes:        c.maxBody,
 		MaxTopics:           c.maxTopics,
 		MaxTopicBytes:       c.maxTopicBytes,
+		SelectorLimits:      c.selectorLimits,
 		MaxConnections:      c.maxConns,
 		MaxConnectionsPerIP: c.maxConnsPerIP,
 		PublishRate:         c.publishRate,
