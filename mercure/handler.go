@@ -113,6 +113,7 @@ type Handler struct {
 	streams   sync.WaitGroup
 	metrics   *Metrics
 	direct    *directPool // nil unless Config.Takeover
+	subEvents subEvents   // used when Config.Subscriptions
 }
 
 // New returns a Handler for cfg.
@@ -155,6 +156,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.logger == nil {
 		h.logger = slog.Default()
 	}
+	h.subEvents.h = h
 	if cfg.Takeover {
 		h.direct = newDirectPool(h)
 	}
@@ -237,6 +239,7 @@ func (h *Handler) Shutdown(deadline time.Time) {
 	if h.direct != nil {
 		h.direct.close() // every stream is over: stop the writers
 	}
+	h.subEvents.stop() // after the streams, whose ends queue events
 }
 
 // Ready reports whether the hub can serve: it is not shutting down and its history store

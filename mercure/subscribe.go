@@ -125,7 +125,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	released = true // from here on, end releases it
 	h.metrics.Subscribes.Add(1)
 	if h.cfg.Subscriptions {
-		h.announce(info, true)
+		h.subEvents.add(info, true)
 	}
 	// end runs once the stream is over, here or, for a taken-over connection, in the pool.
 	end := func(err error) {
@@ -139,7 +139,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		}
 		sub.Close()
 		if h.cfg.Subscriptions {
-			h.announce(info, false)
+			h.subEvents.add(info, false) // queued: this may run on a writer of many streams
 		}
 		h.metrics.Unsubscribes.Add(1)
 		h.conns.release(ip)
