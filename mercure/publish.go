@@ -12,7 +12,6 @@ import (
 
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/history"
-	"github.com/heraldsse/herald/sse"
 )
 
 // maxRetryMillis bounds the retry field a publisher may set: a day is already far more than
@@ -111,8 +110,8 @@ func (h *Handler) parseUpdate(w http.ResponseWriter, r *http.Request) (history.U
 			return u, http.StatusBadRequest, "topic too long: at most " + strconv.Itoa(h.cfg.MaxTopicBytes) + " bytes"
 		}
 	}
-	if err := sse.CheckType(u.Type); err != nil {
-		return u, http.StatusBadRequest, "invalid type: it must not contain CR or LF"
+	if reason := checkType(u.Type); reason != "" {
+		return u, http.StatusBadRequest, reason
 	}
 	if v := form.Get("retry"); v != "" || form.Has("retry") {
 		ms, err := strconv.ParseUint(v, 10, 64)
@@ -125,15 +124,11 @@ func (h *Handler) parseUpdate(w http.ResponseWriter, r *http.Request) (history.U
 		u.Retry = time.Duration(ms) * time.Millisecond
 	}
 	if form.Has("id") {
-		switch {
-		case u.ID == "":
-			return u, http.StatusBadRequest, "invalid id: empty"
-		case strings.HasPrefix(u.ID, "#"):
-			return u, http.StatusBadRequest, "invalid id: it must not start with #"
-		case sse.CheckID(u.ID) != nil:
-			return u, http.StatusBadRequest, "invalid id: it must not contain CR, LF or NUL"
-		case u.ID == "earliest":
-			return u, http.StatusBadRequest, "invalid id: \"earliest\" is reserved for replay"
+		if h.cfg.HubIDsOnly {
+			return u, http.StatusBadRequest, "invalid id: this hub assigns every update's id; publish without one"
+		}
+		if reason := checkID(u.ID, h.cfg.MaxIDBytes); reason != "" {
+			return u, http.StatusBadRequest, reason
 		}
 	} else {
 		id, err := uuid.NewV7()
@@ -152,9 +147,6 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 		return false
 	}
 	_, ok := h.origins[strings.TrimSuffix(origin, "/")]
-	if !ok {
-		_, ok = h.origins["*"]
-	}
 	return ok
 }
 

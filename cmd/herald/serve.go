@@ -43,7 +43,8 @@ type serveConfig struct {
 	heartbeat, historyAge, writeTimeout   time.Duration
 	shutdownGrace                         time.Duration
 	historySize, maxTopics, queueSize     int
-	maxTopicBytes                         int
+	maxTopicBytes, maxIDBytes             int
+	publisherIDs                          bool
 	maxConns, maxConnsPerIP, publishBurst int
 	maxBody                               int64
 	publishRate                           float64
@@ -72,6 +73,8 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.Int64Var(&c.maxBody, "max-body", mercure.DefaultMaxBodyBytes, "largest publish body, in bytes (413 past it)")
 	fs.IntVar(&c.maxTopics, "max-topics", mercure.DefaultMaxTopics, "most topics in one publish or subscription (400 past it)")
 	fs.IntVar(&c.maxTopicBytes, "max-topic-bytes", mercure.DefaultMaxTopicBytes, "longest topic or topic selector, in bytes (400 past it)")
+	fs.IntVar(&c.maxIDBytes, "max-id-bytes", mercure.DefaultMaxIDBytes, "longest update id a publisher may choose, in bytes (400 past it); ids are visible characters only")
+	fs.BoolVar(&c.publisherIDs, "publisher-ids", true, "let publishers choose update ids (the id field); false: the hub assigns every id, and a publisher cannot learn whether an id exists")
 	fs.IntVar(&c.maxConns, "max-connections", 0, "most open subscriber streams (503 past it; 0: no limit)")
 	fs.IntVar(&c.maxConnsPerIP, "max-connections-per-ip", 0, "most open streams from one client address (429 past it; 0: no limit)")
 	fs.Float64Var(&c.publishRate, "publish-rate", 0, "publishes per second allowed to one token (429 past it; 0: no limit)")
@@ -159,6 +162,8 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		MaxBodyBytes:        c.maxBody,
 		MaxTopics:           c.maxTopics,
 		MaxTopicBytes:       c.maxTopicBytes,
+		MaxIDBytes:          c.maxIDBytes,
+		HubIDsOnly:          !c.publisherIDs,
 		MaxConnections:      c.maxConns,
 		MaxConnectionsPerIP: c.maxConnsPerIP,
 		PublishRate:         c.publishRate,
