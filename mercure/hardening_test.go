@@ -152,3 +152,23 @@ func newHub(t *testing.T) *hub.Hub {
 	t.Cleanup(func() { h.Close(); log.Close() })
 	return h
 }
+
+// The rate limit follows what a token grants, not its bytes: another spelling of the same
+// token (base64's unused trailing bits in the signature) gets no fresh budget.
+func TestPublishRateLimitIgnoresTokenSpelling(t *testing.T) {
+	th := startHub(t, mercure.Config{PublishRate: 0.01, PublishBurst: 1}, history.Retention{}, 0)
+	tok := token(t, pubKey, []string{"*"}, nil, time.Hour)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	respelled := tok[:len(tok)-1] + string(alphabet[last^1]) // a 32-byte HMAC leaves 2 unused bits
+	if status, body := th.publishWith(tok, url.Values{"topic": {"a"}}); status != http.StatusOK {
+		t.Fatalf("first publish: %d %s", status, body)
+	}
+	if status, body := th.publishWith(respelled, url.Values{"topic": {"a"}}); status != http.StatusTooManyRequests {
+		t.Fatalf("the same token spelled otherwise: %d %s, want 429", status, body)
+	}
+	// A token granting something else has its own budget.
+	if status, _ := th.publishWith(token(t, pubKey, []string{"a"}, nil, time.Hour), url.Values{"topic": {"a"}}); status != http.StatusOK {
+		t.Fatalf("another grant: %d", status)
+	}
+}

@@ -2,8 +2,10 @@ package mercure
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +36,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusForbidden, "publishing with the authorization cookie needs an Origin from the publish allow-list")
 		return
 	}
-	if !h.rates.allow(tokenKey(token), time.Now()) {
+	if !h.rates.allow(grantKey(claims), time.Now()) {
 		w.Header().Set("Retry-After", "1")
 		h.fail(w, r, http.StatusTooManyRequests, "too many publishes for this token; slow down")
 		return
@@ -150,10 +152,34 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 	return ok
 }
 
-// tokenKey identifies a token for rate limiting without keeping the token itself.
-func tokenKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return string(sum[:16])
+// grantKey identifies a publisher for rate limiting by what its token grants: its subject,
+// its selectors and its payload.
+//
+// NOTE: not by the token's text. The same claims can be spelled by many texts (base64's
+// unused trailing bits in the signature, for one), and each would get a fresh bucket.
+// Tokens that grant the same to the same subject share one bucket, which is what a limit
+// per publisher means.
+func grantKey(c *auth.Claims) string {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	list := func(l []string) {
+		sorted := slices.Clone(l)
+		slices.Sort(sorted)
+		field(strconv.Itoa(len(sorted)))
+		for _, s := range sorted {
+			field(s)
+		}
+	}
+	field(c.Subject)
+	list(c.Publish)
+	list(c.Subscribe)
+	field(string(c.Payload))
+	return string(h.Sum(nil)[:16])
 }
 
 // unauthorized answers 401 with a reason that never repeats the token.
