@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,6 +60,14 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, history.ErrDuplicateID):
 		h.metrics.PublishFailed.Add(1)
 		h.fail(w, r, http.StatusConflict, "an update with this id already exists")
+		return
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		// Nothing was stored and nothing already stored is lost: the publisher may try
+		// again once the operator has made room.
+		h.metrics.PublishFailed.Add(1)
+		h.logger.Error("mercure: publish refused: the history store's disk is full", "err", err)
+		w.Header().Set("Retry-After", "5")
+		h.fail(w, r, http.StatusServiceUnavailable, "the hub's disk is full; retry later")
 		return
 	case errors.Is(err, history.ErrUnavailable), errors.Is(err, history.ErrClosed):
 		h.metrics.PublishFailed.Add(1)
