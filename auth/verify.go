@@ -131,6 +131,9 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		}
 		return nil, &tokenError{kind, err}
 	}
+	if err := checkStrict(token); err != nil {
+		return nil, &tokenError{ErrInvalidToken, err}
+	}
 	c := &Claims{Subject: tc.Subject, compiled: true}
 	if tc.ExpiresAt != nil {
 		c.ExpiresAt = tc.ExpiresAt.Time

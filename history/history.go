@@ -142,3 +142,34 @@ func FollowNotified(ctx context.Context, after Pos, fn func([]Entry) error, next
 		}
 	}
 }
+
+// Get returns the retained entry with the given id, or an error wrapping ErrNotFound when
+// the id is unknown or no longer retained. It works on any Log: it looks the id up, then
+// reads the one entry at that position.
+func Get(ctx context.Context, log Log, id string) (Entry, error) {
+	pos, err := log.Lookup(ctx, id)
+	if err != nil {
+		return Entry{}, err
+	}
+	got, err := log.Read(ctx, pos.before(), 1)
+	if err != nil {
+		return Entry{}, err
+	}
+	if len(got) == 0 || got[0].Pos != pos {
+		// Trimmed between the two calls.
+		return Entry{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return got[0], nil
+}
+
+// before returns the position just before p in the order of Less, so that reading after it
+// starts at p.
+func (p Pos) before() Pos {
+	if p.Minor > 0 {
+		return Pos{Major: p.Major, Minor: p.Minor - 1}
+	}
+	if p.Major == 0 {
+		return Pos{}
+	}
+	return Pos{Major: p.Major - 1, Minor: ^uint64(0)}
+}

@@ -69,12 +69,11 @@ type Hub struct {
 	// general holds the subscriptions with a selector that is not an exact topic. They
 	// are served by the general dispatcher alone (their exact topics too), so that each
 	// subscription's updates come from one dispatcher, in order.
-	general       map[*Subscription]struct{}
-	generalSnap   []*Subscription // general as a slice, never modified; nil once general changed
-	gDispatched   history.Pos     // last position the general dispatcher took up
-	gDispatchedID string
-	count         int
-	onChange      []func()
+	general     map[*Subscription]struct{}
+	generalSnap []*Subscription // general as a slice, never modified; nil once general changed
+	gDispatched history.Pos     // last position the general dispatcher took up
+	count       int
+	onChange    []func()
 }
 
 // New starts a hub on cfg.Log. Updates already in the log are not delivered live; they are
@@ -104,7 +103,7 @@ func New(cfg Config) (*Hub, error) {
 		return nil, err
 	}
 	h.dispatched, h.dispatchedID = start.Pos, start.ID
-	h.gDispatched, h.gDispatchedID = start.Pos, start.ID
+	h.gDispatched = start.Pos
 	h.dispatchers.Add(2)
 	go h.dispatch(ctx, start.Pos, h.fanOutExact, h.resetExact)
 	go h.dispatch(ctx, start.Pos, func(entries []history.Entry) { h.fanOutGeneral(ctx, entries) }, h.resetGeneral)
@@ -243,7 +242,7 @@ func (h *Hub) resetExact(newest history.Entry) {
 // resetGeneral is resetExact for the general dispatcher's subscriptions.
 func (h *Hub) resetGeneral(newest history.Entry) {
 	h.mu.Lock()
-	h.gDispatched, h.gDispatchedID = newest.Pos, newest.ID
+	h.gDispatched = newest.Pos
 	subs := h.generalLocked()
 	h.mu.Unlock()
 	for _, s := range subs {
@@ -293,7 +292,7 @@ func (h *Hub) fanOutGeneral(ctx context.Context, entries []history.Entry) {
 	last := &entries[len(entries)-1]
 	h.mu.Lock()
 	subs := h.generalLocked()
-	h.gDispatched, h.gDispatchedID = last.Pos, last.ID
+	h.gDispatched = last.Pos
 	h.mu.Unlock()
 	if len(subs) == 0 {
 		return

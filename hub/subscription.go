@@ -80,28 +80,14 @@ type Subscription struct {
 
 // Subscribe registers a subscriber and returns its subscription. When opts.LastEventID is
 // set, the subscription first replays the retained updates after that id; an id that is
-// unknown or has left the history replays everything retained, and LastEventID then says
-// "earliest" so the client knows it may have missed updates.
+// unknown, has left the history, or names an update the filter does not let this
+// subscriber receive replays everything retained, and LastEventID then says "earliest" so
+// the client knows it may have missed updates.
 func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscription, error) {
 	s := &Subscription{
 		hub:    h,
 		filter: opts.Filter,
 		info:   opts.Info,
-	}
-	switch opts.LastEventID {
-	case "":
-	case "earliest":
-		s.replay, s.lastEventID = true, "earliest"
-	default:
-		pos, err := h.log.Lookup(ctx, opts.LastEventID)
-		switch {
-		case errors.Is(err, history.ErrNotFound):
-			s.replay, s.lastEventID = true, "earliest"
-		case err != nil:
-			return nil, err
-		default:
-			s.replay, s.replayFrom, s.lastEventID = true, pos, opts.LastEventID
-		}
 	}
 	if len(opts.Exact) > 0 {
 		// A slice, not a map: a subscription names a few topics, and a slice of one costs
@@ -114,6 +100,26 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 	if !s.general {
 		s.slots = make([]int, len(s.exact))
 	}
+	switch opts.LastEventID {
+	case "":
+	case "earliest":
+		s.replay, s.lastEventID = true, "earliest"
+	default:
+		e, err := history.Get(ctx, h.log, opts.LastEventID)
+		switch {
+		case errors.Is(err, history.ErrNotFound):
+			s.replay, s.lastEventID = true, "earliest"
+		case err != nil:
+			return nil, err
+		case !s.wants(&e, false, nil):
+			// NOTE: an id of an update this subscriber may not receive is answered exactly
+			// as an unknown one. Otherwise the answer (the id echoed, or replay starting
+			// after it) would tell anyone who guesses an id that the update exists.
+			s.replay, s.lastEventID = true, "earliest"
+		default:
+			s.replay, s.replayFrom, s.lastEventID = true, e.Pos, opts.LastEventID
+		}
+	}
 
 	h.mu.Lock()
 	if h.closed {
@@ -122,17 +128,12 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 	}
 	// The subscription goes live after the last update its dispatcher took up; replay
 	// covers everything up to there.
-	liveID := h.dispatchedID
 	s.livePos = h.dispatched
 	if s.general {
-		s.livePos, liveID = h.gDispatched, h.gDispatchedID
+		s.livePos = h.gDispatched
 	}
 	if !s.replay {
 		s.cursor = s.livePos
-		s.lastEventID = liveID
-		if s.lastEventID == "" {
-			s.lastEventID = "earliest"
-		}
 	} else {
 		s.cursor = s.replayFrom
 	}
@@ -156,8 +157,9 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 }
 
 // LastEventID returns the id the client should consider itself resumed after: the id it
-// asked for when that was found, "earliest" when replay starts at the beginning of the
-// retained history, or, without a request, the newest update at subscription time.
+// asked for when that was found (and names an update the subscriber may receive), or
+// "earliest" when replay starts at the beginning of the retained history. It is empty when
+// the client asked for no replay: nothing about the hub's other updates is revealed.
 func (s *Subscription) LastEventID() string { return s.lastEventID }
 
 // Info returns SubscribeOptions.Info.

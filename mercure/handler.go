@@ -54,7 +54,8 @@ type Config struct {
 	// PublishOrigins lists the origins allowed to publish with the mercureAuthorization
 	// cookie (a browser carries cookies on cross-site requests; this stops forged
 	// publishes). A publish authenticated by cookie from any other origin, or with no
-	// Origin header, is refused. Header and query tokens are not affected.
+	// Origin header, is refused. Header and query tokens are not affected. "*" and "null"
+	// are refused by New: either would let any site publish with a visitor's cookie.
 	PublishOrigins []string
 	// Heartbeat is the interval of comment lines on idle streams. Zero means
 	// DefaultHeartbeat; negative disables them.
@@ -76,6 +77,13 @@ type Config struct {
 	// (400 past it): variables and bytes, per template and for all of a stream's templates.
 	// Zero fields mean topic's defaults.
 	SelectorLimits topic.Limits
+	// MaxIDBytes bounds the length of an update id a publisher chooses (400 past it). Zero
+	// means DefaultMaxIDBytes.
+	MaxIDBytes int
+	// HubIDsOnly refuses publishes that choose their own id (400): the hub assigns every
+	// id. A publisher that picks an id can learn whether another update already has it
+	// (409); with this set, no publisher learns anything about other publishers' ids.
+	HubIDsOnly bool
 	// MaxConnections bounds the open subscriber streams (503 past it); zero means no bound.
 	MaxConnections int
 	// MaxConnectionsPerIP bounds the streams of one client address (429 past it); zero
@@ -140,6 +148,14 @@ func New(cfg Config) (*Handler, error) {
 		cfg.MaxTopicBytes = DefaultMaxTopicBytes
 	}
 	cfg.SelectorLimits = cfg.SelectorLimits.WithDefaults()
+	if cfg.MaxIDBytes <= 0 {
+		cfg.MaxIDBytes = DefaultMaxIDBytes
+	}
+	for _, o := range cfg.PublishOrigins {
+		if o == "*" || strings.EqualFold(o, "null") {
+			return nil, errConfig(fmt.Sprintf("PublishOrigins: %q would let every site publish with its visitors' cookies; name each origin", o))
+		}
+	}
 	if cfg.ShutdownRetry <= 0 {
 		cfg.ShutdownRetry = time.Second
 	}

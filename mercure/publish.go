@@ -2,17 +2,19 @@ package mercure
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/history"
-	"github.com/heraldsse/herald/sse"
 )
 
 // maxRetryMillis bounds the retry field a publisher may set: a day is already far more than
@@ -35,7 +37,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusForbidden, "publishing with the authorization cookie needs an Origin from the publish allow-list")
 		return
 	}
-	if !h.rates.allow(tokenKey(token), time.Now()) {
+	if !h.rates.allow(grantKey(claims), time.Now()) {
 		w.Header().Set("Retry-After", "1")
 		h.fail(w, r, http.StatusTooManyRequests, "too many publishes for this token; slow down")
 		return
@@ -58,6 +60,14 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, history.ErrDuplicateID):
 		h.metrics.PublishFailed.Add(1)
 		h.fail(w, r, http.StatusConflict, "an update with this id already exists")
+		return
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		// Nothing was stored and nothing already stored is lost: the publisher may try
+		// again once the operator has made room.
+		h.metrics.PublishFailed.Add(1)
+		h.logger.Error("mercure: publish refused: the history store's disk is full", "err", err)
+		w.Header().Set("Retry-After", "5")
+		h.fail(w, r, http.StatusServiceUnavailable, "the hub's disk is full; retry later")
 		return
 	case errors.Is(err, history.ErrUnavailable), errors.Is(err, history.ErrClosed):
 		h.metrics.PublishFailed.Add(1)
@@ -111,8 +121,8 @@ func (h *Handler) parseUpdate(w http.ResponseWriter, r *http.Request) (history.U
 			return u, http.StatusBadRequest, "topic too long: at most " + strconv.Itoa(h.cfg.MaxTopicBytes) + " bytes"
 		}
 	}
-	if err := sse.CheckType(u.Type); err != nil {
-		return u, http.StatusBadRequest, "invalid type: it must not contain CR or LF"
+	if reason := checkType(u.Type); reason != "" {
+		return u, http.StatusBadRequest, reason
 	}
 	if v := form.Get("retry"); v != "" || form.Has("retry") {
 		ms, err := strconv.ParseUint(v, 10, 64)
@@ -125,15 +135,11 @@ func (h *Handler) parseUpdate(w http.ResponseWriter, r *http.Request) (history.U
 		u.Retry = time.Duration(ms) * time.Millisecond
 	}
 	if form.Has("id") {
-		switch {
-		case u.ID == "":
-			return u, http.StatusBadRequest, "invalid id: empty"
-		case strings.HasPrefix(u.ID, "#"):
-			return u, http.StatusBadRequest, "invalid id: it must not start with #"
-		case sse.CheckID(u.ID) != nil:
-			return u, http.StatusBadRequest, "invalid id: it must not contain CR, LF or NUL"
-		case u.ID == "earliest":
-			return u, http.StatusBadRequest, "invalid id: \"earliest\" is reserved for replay"
+		if h.cfg.HubIDsOnly {
+			return u, http.StatusBadRequest, "invalid id: this hub assigns every update's id; publish without one"
+		}
+		if reason := checkID(u.ID, h.cfg.MaxIDBytes); reason != "" {
+			return u, http.StatusBadRequest, reason
 		}
 	} else {
 		id, err := uuid.NewV7()
@@ -152,16 +158,37 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 		return false
 	}
 	_, ok := h.origins[strings.TrimSuffix(origin, "/")]
-	if !ok {
-		_, ok = h.origins["*"]
-	}
 	return ok
 }
 
-// tokenKey identifies a token for rate limiting without keeping the token itself.
-func tokenKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return string(sum[:16])
+// grantKey identifies a publisher for rate limiting by what its token grants: its subject,
+// its selectors and its payload.
+//
+// NOTE: not by the token's text. The same claims can be spelled by many texts (base64's
+// unused trailing bits in the signature, for one), and each would get a fresh bucket.
+// Tokens that grant the same to the same subject share one bucket, which is what a limit
+// per publisher means.
+func grantKey(c *auth.Claims) string {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	list := func(l []string) {
+		sorted := slices.Clone(l)
+		slices.Sort(sorted)
+		field(strconv.Itoa(len(sorted)))
+		for _, s := range sorted {
+			field(s)
+		}
+	}
+	field(c.Subject)
+	list(c.Publish)
+	list(c.Subscribe)
+	field(string(c.Payload))
+	return string(h.Sum(nil)[:16])
 }
 
 // unauthorized answers 401 with a reason that never repeats the token.

@@ -100,6 +100,10 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if lastEventID == "" {
 		lastEventID = query.Get("lastEventID")
 	}
+	asked := lastEventID != ""
+	if asked && !usableLastEventID(lastEventID, h.cfg.MaxIDBytes) {
+		lastEventID = "earliest" // no update can have it: answered as an unknown id
+	}
 	filter, err := h.filter(selectors, claims)
 	if err != nil {
 		h.fail(w, r, http.StatusBadRequest, err.Error())
@@ -150,7 +154,11 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Set("X-Accel-Buffering", "no")
-	hdr.Set("Last-Event-ID", sub.LastEventID())
+	if asked {
+		// Only in answer to a request: the header names where replay started (the id the
+		// client sent, or "earliest"), never anything about the hub's other updates.
+		hdr.Set("Last-Event-ID", sub.LastEventID())
+	}
 	var expires time.Time
 	if claims != nil {
 		expires = claims.ExpiresAt

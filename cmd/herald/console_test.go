@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,7 +46,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t)
 	data := t.TempDir()
 	base, out, stop := startServe(t, "--addr", addr, "--data", data, "--shutdown-grace", "2s")
-	tok := regexp.MustCompile(`Bearer ([A-Za-z0-9_.-]+)`).FindStringSubmatch(out.String())[1]
+	tok := keyFileToken(t, data)
 	if !strings.Contains(out.String(), "Console:    "+base+"/.well-known/mercure/ui/") {
 		t.Fatalf("the welcome text does not give the console's URL:\n%s", out.String())
 	}

@@ -44,7 +44,8 @@ type serveConfig struct {
 	heartbeat, historyAge, writeTimeout   time.Duration
 	shutdownGrace                         time.Duration
 	historySize, maxTopics, queueSize     int
-	maxTopicBytes                         int
+	maxTopicBytes, maxIDBytes             int
+	publisherIDs                          bool
 	maxConns, maxConnsPerIP, publishBurst int
 	maxBody                               int64
 	publishRate                           float64
@@ -78,6 +79,8 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.IntVar(&c.selectorLimits.TemplateBytes, "max-template-bytes", topic.DefaultMaxTemplateBytes, "longest URI template selector of a subscription, in bytes (400 past it)")
 	fs.IntVar(&c.selectorLimits.StreamTemplateVars, "max-stream-template-vars", topic.DefaultMaxStreamTemplateVars, "most variables in all the URI template selectors of one subscription together (400 past it)")
 	fs.IntVar(&c.selectorLimits.StreamTemplateBytes, "max-stream-template-bytes", topic.DefaultMaxStreamTemplateBytes, "most bytes in all the URI template selectors of one subscription together (400 past it)")
+	fs.IntVar(&c.maxIDBytes, "max-id-bytes", mercure.DefaultMaxIDBytes, "longest update id a publisher may choose, in bytes (400 past it); ids are visible characters only")
+	fs.BoolVar(&c.publisherIDs, "publisher-ids", true, "let publishers choose update ids (the id field); false: the hub assigns every id, and a publisher cannot learn whether an id exists")
 	fs.IntVar(&c.maxConns, "max-connections", 0, "most open subscriber streams (503 past it; 0: no limit)")
 	fs.IntVar(&c.maxConnsPerIP, "max-connections-per-ip", 0, "most open streams from one client address (429 past it; 0: no limit)")
 	fs.Float64Var(&c.publishRate, "publish-rate", 0, "publishes per second allowed to one token (429 past it; 0: no limit)")
@@ -166,6 +169,8 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		MaxTopics:           c.maxTopics,
 		MaxTopicBytes:       c.maxTopicBytes,
 		SelectorLimits:      c.selectorLimits,
+		MaxIDBytes:          c.maxIDBytes,
+		HubIDsOnly:          !c.publisherIDs,
 		MaxConnections:      c.maxConns,
 		MaxConnectionsPerIP: c.maxConnsPerIP,
 		PublishRate:         c.publishRate,
@@ -367,18 +372,46 @@ func hubSecret(c *serveConfig) (secret string, generated bool, err error) {
 		return "", false, err
 	}
 	key := hex.EncodeToString(raw)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := writeFileAtomic(path, []byte(key+"\n"), 0o600); err != nil {
 		return "", false, fmt.Errorf("storing the generated key: %v", err)
 	}
-	_, werr := f.WriteString(key + "\n")
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return "", false, fmt.Errorf("storing the generated key: %v", werr)
-	}
 	return key, true, nil
+}
+
+// writeFileAtomic creates path holding data, or leaves nothing behind: the data goes to a
+// temporary file in the same directory, reaches the disk, and only then takes the name. A
+// key file cut short by a full disk would otherwise stop every later start. An existing
+// path is never replaced.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op once linked under its name
+	err = f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	// A hard link, not a rename: it fails if another process made the file meanwhile.
+	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // the new name is on disk too
+		d.Close()
+	}
+	return nil
 }
 
 // verifierFor builds a token verifier from a key flag, falling back to the shared secret.
@@ -405,6 +438,11 @@ func hubURL(addr net.Addr) string {
 }
 
 // printWelcome tells a person how to use the hub they just started.
+//
+// NOTE: a full-power token is printed only on the start that generated the key, and only
+// when w is a terminal. Printed on every start, or into a log file (journald, container
+// logs), it would hand publish and subscribe rights on every topic to whoever reads the
+// logs. Otherwise the text says how to mint one.
 func printWelcome(w io.Writer, url string, c *serveConfig, secret string, generated bool) {
 	fmt.Fprintf(w, "Herald hub: %s%s\n", url, mercure.Path)
 	if c.ui {
@@ -413,8 +451,20 @@ func printWelcome(w io.Writer, url string, c *serveConfig, secret string, genera
 	if secret == "" || !strings.HasPrefix(strings.ToUpper(c.jwtAlg), "HS") {
 		return
 	}
+	keyFile := filepath.Join(c.dataDir, "jwt.key")
 	if generated {
-		fmt.Fprintf(w, "Generated a token key in %s (mode 0600).\n", filepath.Join(c.dataDir, "jwt.key"))
+		fmt.Fprintf(w, "Generated a token key in %s (mode 0600).\n", keyFile)
+	}
+	if !generated || !isTerminal(w) {
+		how := "--jwt-key \"$HERALD_JWT_KEY\""
+		if c.jwtKey == "" {
+			how = "--jwt-key \"$(cat " + keyFile + ")\""
+		}
+		fmt.Fprintf(w, `
+Subscribe:  curl -N '%[1]s%[2]s?topic=demo'
+Mint a publisher token with:  herald token %[3]s --publish '*'
+`, url, mercure.Path, how)
+		return
 	}
 	token, err := auth.Mint([]byte(secret), c.jwtAlg, auth.Claims{Publish: []string{"*"}, Subscribe: []string{"*"}}, 24*time.Hour)
 	if err != nil {
@@ -424,7 +474,8 @@ func printWelcome(w io.Writer, url string, c *serveConfig, secret string, genera
 Subscribe:  curl -N '%[1]s%[2]s?topic=demo'
 Publish:    curl -d topic=demo -d data=hello -H 'Authorization: Bearer %[3]s' %[1]s%[2]s
        or:  go run ./cmd/herald publish --hub %[1]s%[2]s --token %[3]s --topic demo --data hello
-(the token allows publishing and subscribing to every topic for 24 hours; mint others with "herald token")
+(the token allows publishing and subscribing to every topic for 24 hours, and is shown only
+on this first start; mint others with "herald token")
 `, url, mercure.Path, token)
 }
 

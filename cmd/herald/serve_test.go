@@ -86,10 +86,12 @@ func TestServeWithNoFlagsGeneratesKeyAndWorks(t *testing.T) {
 		t.Fatalf("generated key: %v, mode %v", err, info.Mode())
 	}
 	welcome := out.String()
-	tok := regexp.MustCompile(`Bearer ([A-Za-z0-9_.-]+)`).FindStringSubmatch(welcome)
-	if !strings.Contains(welcome, base+"/.well-known/mercure") || tok == nil {
+	// Standard output is no terminal here (as with journald or container logs): no token
+	// is printed, only how to mint one.
+	if !strings.Contains(welcome, base+"/.well-known/mercure") || strings.Contains(welcome, "Bearer") || !strings.Contains(welcome, "herald token --jwt-key") {
 		t.Fatalf("welcome text:\n%s", welcome)
 	}
+	tok := []string{"", keyFileToken(t, dir)}
 
 	// Subscribe with a plain GET, publish with the herald publish command and the printed token.
 	resp, err := http.Get(base + "/.well-known/mercure?topic=demo")
@@ -213,8 +215,9 @@ func TestServeHelpListsEveryFlagWithItsVariable(t *testing.T) {
 }
 
 func TestServeHealthReadinessAndMetrics(t *testing.T) {
-	base, out, _ := startServe(t)
-	tok := regexp.MustCompile(`Bearer ([A-Za-z0-9_.-]+)`).FindStringSubmatch(out.String())[1]
+	data := t.TempDir()
+	base, _, _ := startServe(t, "--data", data)
+	tok := keyFileToken(t, data)
 	get := func(path string) (int, string) {
 		resp, err := http.Get(base + path)
 		if err != nil {
@@ -395,4 +398,47 @@ func TestServePprofAddressInUse(t *testing.T) {
 		t.Fatalf("the hub's address is still held after the failed start: %v", err)
 	}
 	ln.Close()
+}
+
+// keyFileToken mints a token allowed to publish and subscribe everywhere with the key a hub
+// generated in dataDir.
+func keyFileToken(t *testing.T, dataDir string) string {
+	t.Helper()
+	key, err := os.ReadFile(filepath.Join(dataDir, "jwt.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := auth.Mint([]byte(strings.TrimSpace(string(key))), "HS256", auth.Claims{Publish: []string{"*"}, Subscribe: []string{"*"}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// The full-power token of the first start is printed to a terminal only, and never again.
+func TestWelcomeTokenOnlyOnFirstStartAndOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	c := &serveConfig{dataDir: dir, jwtAlg: "HS256", ui: true}
+	welcome := func(w io.Writer, generated bool, key string) {
+		printWelcome(w, "http://localhost:8080", c, key, generated)
+	}
+	var buf strings.Builder
+	welcome(&buf, true, "k")
+	if strings.Contains(buf.String(), "Bearer") || !strings.Contains(buf.String(), "herald token") {
+		t.Errorf("first start, not a terminal:\n%s", buf.String())
+	}
+	term, read := openTerminal(t)
+	welcome(term, false, "k")
+	if got := read(); strings.Contains(got, "Bearer") || !strings.Contains(got, "herald token") {
+		t.Errorf("a later start, on a terminal:\n%s", got)
+	}
+	welcome(term, true, "k")
+	if got := read(); !strings.Contains(got, "Authorization: Bearer ey") {
+		t.Errorf("first start, on a terminal: no token in\n%s", got)
+	}
+	c.jwtKey = "k"
+	welcome(&buf, false, "k")
+	if strings.Contains(buf.String(), "Bearer") || !strings.Contains(buf.String(), "$HERALD_JWT_KEY") {
+		t.Errorf("a key given by flag:\n%s", buf.String())
+	}
 }

@@ -93,6 +93,15 @@ func Run(t *testing.T, open Factory, opts Options) {
 		if _, err := log.Lookup(ctx, "nope"); !errors.Is(err, history.ErrNotFound) {
 			t.Fatalf("Lookup unknown: %v", err)
 		}
+		for _, i := range []int{0, 4, 9} {
+			e, err := history.Get(ctx, log, got[i].ID)
+			if err != nil || e.Pos != got[i].Pos || e.Data != got[i].Data || len(e.Topics) != 2 {
+				t.Fatalf("Get %s = %+v, %v; want %+v", got[i].ID, e, err, got[i])
+			}
+		}
+		if _, err := history.Get(ctx, log, "nope"); !errors.Is(err, history.ErrNotFound) {
+			t.Fatalf("Get unknown: %v", err)
+		}
 		newest, ok, err := log.Newest(ctx)
 		if err != nil || !ok || newest.Pos != last || newest.ID != "id-9" {
 			t.Fatalf("Newest = %v %v %v, want id-9 at %v", newest, ok, err, last)
