@@ -7,9 +7,9 @@
 // subscriber of its exact topics. A second dispatcher does the same for the subscribers
 // with other selectors ("*", URI templates), which must be matched against each update:
 // however costly their selectors, the subscribers of exact topics never wait for them, and
-// it matches them without the lock that subscribing takes. A subscriber whose queue overflows is ended with a
-// reason ([ErrSlowConsumer]); it comes back with its last event id and the hub replays what
-// it missed from the log, so nothing is lost and nobody else waits.
+// it matches them without the lock that subscribing takes. A subscriber whose queue
+// overflows is ended with a reason ([ErrSlowConsumer]); it comes back with its last event id
+// and the hub replays what it missed from the log, so nothing is lost and nobody else waits.
 package hub
 
 import (
