@@ -33,6 +33,8 @@ type subEvents struct {
 	running bool
 	stopped bool
 	wg      sync.WaitGroup
+
+	send func([]history.Update) error // Hub.PublishEphemeral when nil (tests count calls)
 }
 
 // subEvent notes that s came (active) or went.
@@ -82,7 +84,11 @@ func (q *subEvents) run() {
 		for _, ev := range batch {
 			updates = ev.s.updates(updates, ev.active)
 		}
-		if err := q.h.cfg.Hub.PublishEphemeral(updates); err != nil {
+		send := q.send
+		if send == nil {
+			send = q.h.cfg.Hub.PublishEphemeral
+		}
+		if err := send(updates); err != nil {
 			q.h.logger.Warn("mercure: subscription events not sent", "err", err)
 		}
 		clear(updates) // let the payloads go

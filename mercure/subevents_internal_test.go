@@ -1,6 +1,10 @@
 package mercure
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/heraldsse/herald/history"
+)
 
 // A flood of streams coming and going queues a bounded number of subscription events; the
 // rest are dropped and counted, whatever the sender's pace.
@@ -22,5 +26,23 @@ func TestSubEventsQueueIsBounded(t *testing.T) {
 	q.add(&subscriber{selectors: make([]string, maxPendingSubEvents+1)}, false)
 	if len(q.pending) != 1 {
 		t.Fatal("an empty queue refused a stream with many selectors")
+	}
+}
+
+// A burst of streams coming and going while the sender is busy goes out in one batch.
+func TestSubEventsBatchABurst(t *testing.T) {
+	var calls, updates int
+	q := &subEvents{send: func(us []history.Update) error { calls++; updates += len(us); return nil }}
+	q.running = true // the sender is busy: the burst queues up
+	for range 100 {
+		q.add(&subscriber{selectors: []string{"a", "b"}}, false)
+	}
+	q.wg.Add(1)
+	q.run() // the busy sender comes back for what was queued, then finds the queue empty
+	if calls != 1 || updates != 200 {
+		t.Fatalf("%d sends of %d updates in all, want 1 of 200", calls, updates)
+	}
+	if q.running {
+		t.Fatal("the sender did not stop on an empty queue")
 	}
 }
