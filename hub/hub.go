@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldsse/herald/history"
@@ -55,6 +56,7 @@ type Hub struct {
 
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the dispatcher has stopped
+	gaps   atomic.Int64  // history gaps the dispatcher met
 
 	mu           sync.Mutex
 	closed       bool
@@ -120,6 +122,10 @@ func (h *Hub) Publish(ctx context.Context, u history.Update) (history.Entry, err
 	}
 	return h.log.Append(ctx, u)
 }
+
+// HistoryGaps returns how many times the dispatcher found a gap in the log it follows
+// (entries trimmed before it read them, or lost by the store) and ended every stream.
+func (h *Hub) HistoryGaps() int64 { return h.gaps.Load() }
 
 // Log returns the hub's history.
 func (h *Hub) Log() history.Log { return h.log }
@@ -191,6 +197,7 @@ func (h *Hub) dispatch(ctx context.Context, after history.Pos) {
 			return
 		}
 		if errors.Is(err, history.ErrGap) {
+			h.gaps.Add(1)
 			h.logger.Warn("hub: history gap; ending every stream so that each resumes from history", "err", err)
 			newest, nerr := h.newest(ctx)
 			if nerr == nil {
