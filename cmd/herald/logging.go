@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -32,7 +33,11 @@ type redisLogger struct{ l *slog.Logger }
 
 // Printf implements go-redis's logging interface.
 func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	r.l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+	msg := fmt.Sprintf(format, v...)
+	if !strings.HasPrefix(msg, "redis: ") {
+		msg = "redis: " + msg
+	}
+	r.l.WarnContext(ctx, msg)
 }
 
 // routeRedisLogs sends go-redis's log lines through logger. go-redis has one logger per

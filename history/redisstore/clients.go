@@ -238,7 +238,7 @@ func (s *Store) Check(ctx context.Context) error {
 		if s.target.kind == "redis" {
 			return s.fail(ctx, "redis unreachable", err)
 		}
-		return s.fail(ctx, "the master is unreachable: a failover may be in progress", err)
+		return s.fail(ctx, "the master is unreachable", err)
 	}
 	if s.minReplicas == 0 {
 		return nil
@@ -246,7 +246,7 @@ func (s *Store) Check(ctx context.Context) error {
 	n, err := s.onlineReplicas(ctx, c)
 	if err != nil {
 		s.noteFailure(err)
-		return s.fail(ctx, "a failover may be in progress", err)
+		return s.fail(ctx, "counting replicas", err)
 	}
 	if n < s.minReplicas {
 		return fmt.Errorf("redisstore: %w: %d of the %d replicas publishes wait for are online (a failover in progress, or replicas down); publishes answer 503", history.ErrUnavailable, n, s.minReplicas)

@@ -220,6 +220,10 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 	case errors.Is(err, context.Canceled):
 		return err
 	}
+	if s.target.kind != "redis" {
+		// NOTE: readiness probes show this text: say what an operator should look at.
+		return fmt.Errorf("redisstore: %s: %w (a failover may be in progress): %w", op, history.ErrUnavailable, err)
+	}
 	return fmt.Errorf("redisstore: %s: %w: %w", op, history.ErrUnavailable, err)
 }
 
