@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,66 @@ func TestHealthcheck(t *testing.T) {
 	}
 	if code, _, _ := runHerald(t, "", "healthcheck", "file:///etc/passwd"); code != 2 {
 		t.Fatalf("file URL: exit %d", code)
+	}
+}
+
+// Every herald_ metric the hub serves (on a Redis store, which has them all) is in
+// docs/operations.md, and every one the docs or the Grafana dashboard name is served: a
+// renamed metric fails here until both follow.
+func TestMetricsDocumentedAndOnDashboard(t *testing.T) {
+	redis := redistest.Start(t)
+	base, _ := serveWithLogs(t, io.Discard, "--store", redis.URL(0), "--jwt-key", processKey)
+	publishTo(t, base, "demo", "x")
+	// A refused publish, so that the errors by status have a series.
+	if resp, err := http.PostForm(base+"/.well-known/mercure", url.Values{"topic": {"demo"}}); err == nil {
+		resp.Body.Close()
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	name := regexp.MustCompile(`herald_[a-z_]+`)
+	served := map[string]bool{}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if m, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			if f := strings.Fields(m); len(f) > 0 && strings.HasPrefix(f[0], "herald_") {
+				served[f[0]] = true
+			}
+		}
+	}
+	base_ := func(n string) string {
+		for _, suf := range []string{"_bucket", "_sum", "_count"} {
+			if b, ok := strings.CutSuffix(n, suf); ok && served[b] {
+				return b
+			}
+		}
+		return n
+	}
+	for _, file := range []string{"../../docs/operations.md", "../../deploy/grafana-dashboard.json"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := map[string]bool{}
+		for _, n := range name.FindAllString(string(b), -1) {
+			named[base_(n)] = true
+		}
+		for n := range named {
+			if !served[n] {
+				t.Errorf("%s names %s, which the hub does not serve", file, n)
+			}
+		}
+		if strings.HasSuffix(file, ".md") {
+			for n := range served {
+				if !named[n] {
+					t.Errorf("%s does not document %s", file, n)
+				}
+			}
+		}
+	}
+	if len(served) < 10 {
+		t.Fatalf("only %d herald_ metrics served:\n%s", len(served), body)
 	}
 }

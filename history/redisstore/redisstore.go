@@ -35,6 +35,18 @@
 // gone (ErrGap); entries acknowledged before such a restart are lost, so run Redis with
 // persistence (appendonly yes) when that matters.
 //
+// # Failover
+//
+// Open also takes Sentinel (redis-sentinel://) and cluster (redis-cluster://) URLs; the
+// hash tag keeps the three keys, and so each Append's script, in one cluster slot. Redis
+// replicates asynchronously, so a promoted replica may lack entries the old master
+// acknowledged. Options.MinReplicas closes that window: Append sends WAIT on the script's
+// connection and reports ErrUnavailable unless enough replicas confirm, and every read goes
+// to a replica, so nothing only the master holds is handed on. Without it, a follower that
+// finds the entry it stands on missing from the stream (while the stream reaches past it)
+// reports ErrGap and counts Stats.LostWrites: the hub then ends its streams so that clients
+// resume, rather than carrying on as if nothing was lost.
+//
 // # Other transports
 //
 // Nothing above the [history.Log] interface knows about Redis. A NATS JetStream store would
