@@ -130,7 +130,17 @@ func TestServeJSONLogs(t *testing.T) {
 	if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
 		t.Fatalf("publish with Redis down: %d, Retry-After %q", code, hdr.Get("Retry-After"))
 	}
-	time.Sleep(300 * time.Millisecond) // the dispatcher notices and logs
+	// The dispatcher notices and retries; go-redis logs its failed dials.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		l := logs.String()
+		if strings.Contains(l, "hub: reading history failed") && strings.Contains(l, `"msg":"redis: `) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no dispatcher retry or go-redis line logged:\n%s", l)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
