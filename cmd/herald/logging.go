@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -29,19 +31,30 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 
 // redisLogger hands go-redis's own messages (reconnects, Sentinel switches) to slog, so
 // that they share the hub's format instead of going to standard error as plain lines.
-type redisLogger struct{ l *slog.Logger }
+type redisLogger struct{}
 
 // Printf implements go-redis's logging interface.
-func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l := redisLog.Load()
+	if l == nil {
+		return
+	}
 	msg := fmt.Sprintf(format, v...)
 	if !strings.HasPrefix(msg, "redis: ") {
 		msg = "redis: " + msg
 	}
-	r.l.WarnContext(ctx, msg)
+	l.WarnContext(ctx, msg)
 }
 
+var (
+	redisLog     atomic.Pointer[slog.Logger]
+	redisLogOnce sync.Once
+)
+
 // routeRedisLogs sends go-redis's log lines through logger. go-redis has one logger per
-// process, so the last hub started in a process wins.
+// process, set without a lock, so it is set once (before any client exists) to one that
+// reads the latest hub's logger: the last hub started in a process wins.
 func routeRedisLogs(logger *slog.Logger) {
-	redis.SetLogger(redisLogger{logger})
+	redisLog.Store(logger)
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{}) })
 }
