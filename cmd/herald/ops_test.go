@@ -154,7 +154,7 @@ func TestServeJSONLogs(t *testing.T) {
 		msgs = append(msgs, msg)
 	}
 	all := strings.Join(msgs, "\n")
-	for _, want := range []string{"herald: hub listening", "hub: reading history failed", "herald: shutting down"} {
+	for _, want := range []string{"herald: hub listening", "mercure: request failed", "hub: reading history failed", "redis: ", "herald: shutting down"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no %q among the messages:\n%s", want, all)
 		}
@@ -292,5 +292,30 @@ func TestMetricsDocumentedAndOnDashboard(t *testing.T) {
 	}
 	if len(served) < 10 {
 		t.Fatalf("only %d herald_ metrics served:\n%s", len(served), body)
+	}
+}
+
+// A store that cannot be reached stops the start with a message naming what failed, and
+// --redis-min-replicas needs a Redis store.
+func TestServeBadRedisStore(t *testing.T) {
+	dead := "127.0.0.1:" + freePort(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--store", "redis-sentinel://" + dead + "/0?master=m"}, "--store: redisstore: no Sentinel gave the address of master \"m\""},
+		{[]string{"--store", "redis-cluster://" + dead}, "--store: redisstore: cluster: no seed node answered (" + dead + ")"},
+		{[]string{"--store", "redis-sentinel://:hunter2@" + dead + "/0"}, "needs ?master=NAME"},
+		{[]string{"--store", "memory", "--redis-min-replicas", "1"}, "--redis-min-replicas: needs a Redis store"},
+	}
+	for _, c := range cases {
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--jwt-key", processKey}, c.args...)
+		code, _, stderr := runHerald(t, "", args...)
+		if code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, %q, want %q", c.args, code, stderr, c.want)
+		}
+		if strings.Contains(stderr, "hunter2") {
+			t.Errorf("%v: the password is in the message: %q", c.args, stderr)
+		}
 	}
 }
