@@ -38,11 +38,21 @@ func TestSlowMatchingBlocksNobodyElse(t *testing.T) {
 		}
 	}()
 
+	// probe tells when the exact dispatcher has handed update 1 on, so that a subscriber
+	// made after that starts live after it.
+	probe, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer probe.Close()
 	publish(t, h, history.Update{ID: "1", Topics: []string{"t"}, Data: "x"})
 	select {
 	case <-entered:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the selector was never matched")
+	}
+	if evs := collect(t, probe, 1); evs[0].ID != "1" {
+		t.Fatalf("the probe got %v", evs)
 	}
 
 	// While the selector is being matched: subscribing, leaving and exact delivery go on.

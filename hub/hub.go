@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldsse/herald/history"
@@ -60,6 +61,7 @@ type Hub struct {
 	cancel      context.CancelFunc
 	dispatchers sync.WaitGroup // the two dispatchers
 	memo        topic.Memo     // the general dispatcher's
+	gaps        atomic.Int64   // history gaps the exact dispatcher met
 
 	mu           sync.Mutex
 	closed       bool
@@ -131,6 +133,10 @@ func (h *Hub) Publish(ctx context.Context, u history.Update) (history.Entry, err
 	}
 	return h.log.Append(ctx, u)
 }
+
+// HistoryGaps returns how many times the dispatcher found a gap in the log it follows
+// (entries trimmed before it read them, or lost by the store) and ended every stream.
+func (h *Hub) HistoryGaps() int64 { return h.gaps.Load() }
 
 // Log returns the hub's history.
 func (h *Hub) Log() history.Log { return h.log }
@@ -223,6 +229,7 @@ func (h *Hub) dispatch(ctx context.Context, after history.Pos, fanOut func([]his
 // resetExact ends the subscriptions of exact topics after the exact dispatcher met a gap:
 // the hub cannot vouch for what they missed.
 func (h *Hub) resetExact(newest history.Entry) {
+	h.gaps.Add(1) // counted by one dispatcher only: both follow the same log
 	h.mu.Lock()
 	h.dispatched, h.dispatchedID = newest.Pos, newest.ID
 	var subs []*Subscription

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/sse"
 	"github.com/heraldsse/herald/topic"
@@ -268,6 +269,12 @@ func (h *Handler) Ready(ctx context.Context) error {
 	}
 	if _, _, err := h.cfg.Hub.Log().Newest(ctx); err != nil {
 		return fmt.Errorf("mercure: history store: %w", err)
+	}
+	// A store whose reads work may still refuse publishes (a Redis failover in progress).
+	if c, ok := h.cfg.Hub.Log().(history.Checker); ok {
+		if err := c.Check(ctx); err != nil {
+			return fmt.Errorf("mercure: history store: %w", err)
+		}
 	}
 	return nil
 }
