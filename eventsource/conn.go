@@ -152,7 +152,7 @@ func (c *Client) connect(ctx context.Context, p *prepared, deliver func(sse.Even
 	case http.StatusNoContent:
 		return result{err: ErrNoContent, fatal: true}
 	default:
-		serr := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+		serr := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Reason: readReason(resp)}
 		wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if ok {
 			serr.RetryAfter = wait
