@@ -80,23 +80,17 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if ok, code := parseFlags(fs, e, args); !ok {
-			return code
-		}
+	positional, ok, code := parseArgs(fs, e, args, 1)
+	if !ok {
+		return code
+	}
+	if len(positional) == 0 {
 		fmt.Fprintf(e.stderr, "herald bench: a scenario is required: one of %s\n", strings.Join(loadgen.Scenarios, ", "))
 		return 2
 	}
-	c.Scenario = args[0]
+	c.Scenario = positional[0]
 	if !slices.Contains(loadgen.Scenarios, c.Scenario) {
 		fmt.Fprintf(e.stderr, "herald bench: unknown scenario %q: one of %s\n", c.Scenario, strings.Join(loadgen.Scenarios, ", "))
-		return 2
-	}
-	if ok, code := parseFlags(fs, e, args[1:]); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "herald bench: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	set := map[string]bool{}

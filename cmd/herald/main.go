@@ -35,6 +35,7 @@ func commands() []command {
 		{"listen", "print the events of a live stream, reconnecting as a browser does", runListen},
 		{"bench", "load a Mercure hub and measure it: idle, fanout, publish and resume scenarios", runBench},
 		{"token", "print a JWT for a Mercure hub: publish and subscribe selectors, payload, expiry", runToken},
+		{"version", "print the version and the VCS revision herald was built from", runVersion},
 	}
 }
 
@@ -55,6 +56,8 @@ func run(ctx context.Context, e env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		usage(e.stdout)
 		return 0
+	case "-version", "--version":
+		return runVersion(ctx, e, args[1:])
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

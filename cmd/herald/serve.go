@@ -416,9 +416,9 @@ func printWelcome(w io.Writer, url string, c *serveConfig, secret string, genera
 	fmt.Fprintf(w, `
 Subscribe:  curl -N '%[1]s%[2]s?topic=demo'
 Publish:    curl -d topic=demo -d data=hello -H 'Authorization: Bearer %[3]s' %[1]s%[2]s
-       or:  go run ./cmd/herald publish --hub %[1]s%[2]s --token %[3]s --topic demo --data hello
-(the token allows publishing and subscribing to every topic for 24 hours; mint others with "herald token")
-`, url, mercure.Path, token)
+       or:  %[4]s publish --hub %[1]s%[2]s --token %[3]s --topic demo --data hello
+(the token allows publishing and subscribing to every topic for 24 hours; mint others with "%[4]s token")
+`, url, mercure.Path, token, selfCommand())
 }
 
 // redactStore hides a password in a store URL (redis://user:secret@host/0) for logs.
