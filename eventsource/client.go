@@ -243,8 +243,8 @@ func (c *Client) Run(ctx context.Context) error {
 }
 
 // Events returns an iterator over the stream's events, of every type, reconnecting as a
-// browser does. The handlers OnOpen and OnError are called; OnMessage and the listeners
-// are not. Reconnections are invisible to the loop: it sees events, and at most one error
+// browser does. The handlers OnOpen, OnError and OnComment are called; OnMessage and the
+// listeners are not. Reconnections are invisible to the loop: it sees events, and at most one error
 // at the end, when the client failed for good (ctx.Err() after a cancellation). The loop
 // ends without an error after Close or when the server answers 204. Leaving the loop
 // closes the client.

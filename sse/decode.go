@@ -33,7 +33,8 @@ const initialBufferSize = 16 << 10
 
 // Decoder reads events from a text/event-stream, following the WHATWG HTML standard's
 // event-stream interpretation rules exactly: one leading byte order mark is skipped; CR, LF
-// and CRLF end lines; comments and unknown fields are ignored; data lines are joined with LF;
+// and CRLF end lines; comments (shown to OnComment, if set) and unknown fields are ignored;
+// data lines are joined with LF;
 // an event without data is not dispatched; a retry field sets the reconnection time only
 // when it is all ASCII digits; an id field holding NUL is ignored; ill-formed UTF-8 becomes
 // U+FFFD; and an event cut off by the end of the stream is discarded.
