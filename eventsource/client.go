@@ -207,9 +207,11 @@ func (c *Client) Close() {
 // Restart drops the current connection and reconnects at once, as if the server had dropped
 // it, but without waiting: the new request carries the last event ID, and the reconnection
 // time the server set still holds for later reconnections. It serves, say, after a token
-// refresh, when Header (through GetBody or a new value the server reads from a cookie) must
-// reach the server. While the client waits to reconnect, Restart ends the wait. It does
-// nothing to a client that is not running. OnError is not called for it.
+// refresh: the new request carries what has changed since the last one (a cookie the Jar
+// now holds, with WithCredentials; a body from GetBody; what HTTPClient's Transport adds),
+// so the server sees the new token at once instead of at the next drop. While the client
+// waits to reconnect, Restart ends the wait. It does nothing to a client that is not
+// running. OnError is not called for it.
 func (c *Client) Restart() {
 	c.mu.Lock()
 	if !c.started || c.closed {

@@ -300,3 +300,12 @@ func TestCommandFor(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfCommandOfThisBinary: a binary that go run did not build (this test binary, as an
+// installed herald) tells people to run "herald".
+func TestSelfCommandOfThisBinary(t *testing.T) {
+	t.Parallel()
+	if got := selfCommand(); got != "herald" {
+		t.Fatalf("selfCommand() = %q for %s", got, os.Args[0])
+	}
+}
