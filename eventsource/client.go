@@ -213,19 +213,19 @@ func (c *Client) Close() {
 // waits to reconnect, Restart ends the wait. It does nothing to a client that is not
 // running. OnError is not called for it.
 func (c *Client) Restart() {
+	// Under the lock, so that a connection either began before (and is cancelled) or
+	// begins after (and drains the signal, being the fresh request Restart asked for).
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.started || c.closed {
-		c.mu.Unlock()
 		return
 	}
-	cancel, wake := c.connCancel, c.wake
-	c.mu.Unlock()
 	select {
-	case wake <- struct{}{}:
+	case c.wake <- struct{}{}:
 	default:
 	}
-	if cancel != nil {
-		cancel(errRestart)
+	if c.connCancel != nil {
+		c.connCancel(errRestart)
 	}
 }
 
