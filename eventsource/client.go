@@ -56,8 +56,8 @@ const (
 // Client reads a Server-Sent Events stream and reconnects as a browser's EventSource does.
 // Make one with [New], set the options and handlers you need, then call [Client.Run] or
 // range over [Client.Events]. The option fields and the On handlers must not change once
-// the client runs; AddEventListener, ReadyState, URL and Close may be called at any time
-// from any goroutine.
+// the client runs; AddEventListener, ReadyState, URL, Restart and Close may be called at
+// any time from any goroutine.
 //
 // A Client runs once: after it is closed, fails or is ended by the server, make a new one
 // (set LastEventID to resume where the old one stopped).
@@ -92,8 +92,9 @@ type Client struct {
 	LastEventID string
 
 	// ReconnectionTime is the wait before reconnecting until the server sets another with a
-	// retry field; the server's value then holds for the rest of the client's life. Zero
-	// means DefaultReconnectionTime.
+	// retry field; the server's value then holds for the rest of the client's life. New
+	// sets it to DefaultReconnectionTime; zero means reconnect at once (as "retry: 0"
+	// does), and UnsetReconnectionTime, or any negative value, means the default.
 	ReconnectionTime time.Duration
 	// MaxBackoff caps the wait between consecutive failed attempts, which doubles from
 	// the reconnection time with jitter. Zero means DefaultMaxBackoff. It never shortens the
@@ -112,8 +113,19 @@ type Client struct {
 	// not retry them; the default, false, does as they do.
 	RetryOnServerError bool
 	// MaxEventSize is the decoder's limit on a line and on an event; zero means
-	// sse.DefaultMaxEventSize. A stream that passes it fails the client.
+	// sse.DefaultMaxEventSize (64 MiB, as browsers set none). A stream that passes it fails
+	// the client. While it reads an event the client may hold about three times the event's
+	// size (the read buffer, the joined data lines, the event's string), so a stream can
+	// make it hold up to about three times this limit.
 	MaxEventSize int
+	// ResendOnEnd makes a client whose Method is not GET send its request again when the
+	// server ends the stream normally, as it does for GET. By default such a stream, one
+	// opened with a body such as a prompt to a language model, is over when the server
+	// ends it: the answer is complete, and sending the request again would ask (and, with
+	// a paid API, bill) for another. The client then closes, Run returns nil and the
+	// range over Events ends without an error. A dropped connection or a read timeout
+	// still reconnects, since the answer was cut short.
+	ResendOnEnd bool
 
 	// OnOpen, when not nil, is called each time a connection opens.
 	OnOpen func()
@@ -121,9 +133,14 @@ type Client struct {
 	// events go to the listeners added with AddEventListener).
 	OnMessage func(sse.Event)
 	// OnError, when not nil, is called for each error: with the readyState Connecting when
-	// the client will reconnect, Closed when the error is fatal. Close and a cancelled
-	// context are not errors.
+	// the client will reconnect, Closed when the error is fatal. Close, Restart and a
+	// cancelled context are not errors.
 	OnError func(error)
+	// OnComment, when not nil, is called with the text of each comment line the server
+	// sends (the colon and one following space removed), such as heartbeats: a way to see
+	// that an idle stream is alive. Run and Events both call it, on the goroutine that runs
+	// the client. It is off (nil) by default, as browsers never show comments.
+	OnComment func(text string)
 
 	url string
 
@@ -134,16 +151,25 @@ type Client struct {
 	closed    bool
 	cancel    context.CancelFunc
 	listeners map[string][]func(sse.Event)
+	// Restart's handles: the cancel of the current connection, and a signal that cuts short
+	// the wait before reconnecting.
+	connCancel context.CancelCauseFunc
+	wake       chan struct{}
 
 	// Used only by the goroutine that runs the client.
 	lastID string
 	retry  time.Duration
 }
 
-// New returns a client for the stream at url, in the Connecting state. Nothing happens until
-// Run or Events; an invalid url is reported then, as a fatal error.
+// UnsetReconnectionTime, as the client's ReconnectionTime, asks for the default,
+// DefaultReconnectionTime; zero would mean "reconnect at once".
+const UnsetReconnectionTime time.Duration = -1
+
+// New returns a client for the stream at url, in the Connecting state, with ReconnectionTime
+// set to DefaultReconnectionTime. Nothing happens until Run or Events; an invalid url is
+// reported then, as a fatal error.
 func New(url string) *Client {
-	return &Client{url: url}
+	return &Client{url: url, ReconnectionTime: DefaultReconnectionTime}
 }
 
 // URL returns the URL the client was made with.
@@ -178,6 +204,34 @@ func (c *Client) Close() {
 	}
 }
 
+// Restart drops the current connection and reconnects at once, as if the server had dropped
+// it, but without waiting: the new request carries the last event ID, and the reconnection
+// time the server set still holds for later reconnections. It serves, say, after a token
+// refresh: the new request carries what has changed since the last one (a cookie the Jar
+// now holds, with WithCredentials; a body from GetBody; what HTTPClient's Transport adds),
+// so the server sees the new token at once instead of at the next drop. While the client
+// waits to reconnect, Restart ends the wait. It does nothing to a client that is not
+// running. OnError is not called for it.
+func (c *Client) Restart() {
+	// Under the lock, so that a connection either began before (and is cancelled) or
+	// begins after (and drains the signal, being the fresh request Restart asked for).
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.started || c.closed {
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	if c.connCancel != nil {
+		c.connCancel(errRestart)
+	}
+}
+
+// errRestart is the cause of a connection's end when Restart ended it.
+var errRestart = errors.New("eventsource: restart")
+
 // ErrAlreadyStarted is returned by Run, and yielded by Events, for a client that has already
 // been run: a client runs once.
 var ErrAlreadyStarted = errors.New("eventsource: client already started")
@@ -191,8 +245,8 @@ func (c *Client) Run(ctx context.Context) error {
 }
 
 // Events returns an iterator over the stream's events, of every type, reconnecting as a
-// browser does. The handlers OnOpen and OnError are called; OnMessage and the listeners
-// are not. Reconnections are invisible to the loop: it sees events, and at most one error
+// browser does. The handlers OnOpen, OnError and OnComment are called; OnMessage and the
+// listeners are not. Reconnections are invisible to the loop: it sees events, and at most one error
 // at the end, when the client failed for good (ctx.Err() after a cancellation). The loop
 // ends without an error after Close or when the server answers 204. Leaving the loop
 // closes the client.
@@ -236,6 +290,7 @@ func (c *Client) run(ctx context.Context, deliver func(sse.Event) bool) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
+	c.wake = make(chan struct{}, 1)
 	c.mu.Unlock()
 	defer c.Close()
 	defer cancel()
@@ -259,6 +314,14 @@ func (c *Client) run(ctx context.Context, deliver func(sse.Event) bool) error {
 		if res.fatal {
 			return c.fail(res.err)
 		}
+		if res.finished {
+			c.state.Store(int32(Closed))
+			return nil
+		}
+		if res.restarted {
+			c.state.CompareAndSwap(int32(Open), int32(Connecting))
+			continue
+		}
 		// Reestablish the connection: back to connecting, tell the error handler, wait.
 		c.state.CompareAndSwap(int32(Open), int32(Connecting))
 		if c.OnError != nil {
@@ -276,6 +339,8 @@ func (c *Client) run(ctx context.Context, deliver func(sse.Event) bool) error {
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
+		case <-c.wake:
+			t.Stop()
 		case <-runCtx.Done():
 			t.Stop()
 			if c.ReadyState() == Closed {

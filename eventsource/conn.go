@@ -71,7 +71,7 @@ func (c *Client) prepare() (*prepared, error) {
 
 	c.lastID = c.LastEventID
 	c.retry = c.ReconnectionTime
-	if c.retry <= 0 {
+	if c.retry < 0 {
 		c.retry = DefaultReconnectionTime
 	}
 	p := &prepared{
@@ -98,6 +98,8 @@ type result struct {
 	err        error
 	fatal      bool          // fail the connection: no reconnection
 	stopped    bool          // the consumer stopped
+	finished   bool          // a non-GET stream ended normally: the client is done
+	restarted  bool          // Restart ended the connection: reconnect at once
 	healthy    bool          // the connection resets the backoff
 	retryAfter time.Duration // the least wait a Retry-After header asked for
 }
@@ -106,6 +108,19 @@ type result struct {
 func (c *Client) connect(ctx context.Context, p *prepared, deliver func(sse.Event) bool) result {
 	connCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	c.mu.Lock()
+	c.connCancel = cancel
+	select {
+	case <-c.wake: // a Restart asked before this connection began is answered by it
+	default:
+	}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.connCancel = nil
+		c.mu.Unlock()
+	}()
+	restarted := func() bool { return errors.Is(context.Cause(connCtx), errRestart) }
 	var timer *time.Timer
 	if c.ReadTimeout > 0 {
 		timer = time.AfterFunc(c.ReadTimeout, func() { cancel(ErrReadTimeout) })
@@ -119,6 +134,9 @@ func (c *Client) connect(ctx context.Context, p *prepared, deliver func(sse.Even
 	}
 	resp, err := p.hc.Do(req)
 	if err != nil {
+		if restarted() {
+			return result{restarted: true}
+		}
 		if timedOut() {
 			return result{err: fmt.Errorf("%w: no response within %v", ErrReadTimeout, c.ReadTimeout)}
 		}
@@ -134,7 +152,7 @@ func (c *Client) connect(ctx context.Context, p *prepared, deliver func(sse.Even
 	case http.StatusNoContent:
 		return result{err: ErrNoContent, fatal: true}
 	default:
-		serr := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+		serr := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status, Reason: readReason(resp)}
 		wait, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if ok {
 			serr.RetryAfter = wait
@@ -160,6 +178,13 @@ func (c *Client) connect(ctx context.Context, p *prepared, deliver func(sse.Even
 	// A browser carries the last event ID of earlier connections into this one.
 	dec.SetLastEventID(c.lastID)
 	dec.MaxEventSize = c.MaxEventSize
+	if c.OnComment != nil {
+		dec.OnComment = func(text []byte) {
+			if c.ReadyState() != Closed {
+				c.OnComment(string(text))
+			}
+		}
+	}
 	dispatched := false
 	for {
 		ev, err := dec.Next()
@@ -172,6 +197,10 @@ func (c *Client) connect(ctx context.Context, p *prepared, deliver func(sse.Even
 			switch {
 			case errors.Is(err, sse.ErrLineTooLong), errors.Is(err, sse.ErrEventTooLarge):
 				res.err, res.fatal = fmt.Errorf("eventsource: %w", err), true
+			case restarted():
+				res.restarted = true
+			case err == io.EOF && p.method != http.MethodGet && !c.ResendOnEnd:
+				res.finished = true
 			case err == io.EOF:
 				res.err = ErrEnded
 			case timedOut():

@@ -20,7 +20,11 @@
 // the reconnection time first (3 s, or what the server's last retry field said), and sends
 // the last event ID it saw in the Last-Event-ID header. An HTTP 204 response ends it for
 // good; any other status but 200, or a Content-Type other than text/event-stream, fails it
-// with an error and no reconnection.
+// with an error and no reconnection. A stream opened with another method than GET, such as
+// a POST that carries a prompt, is over when the server ends it: its request is sent again
+// only after a broken connection, or after every end when ResendOnEnd is set. Set OnComment
+// to see the comment lines (heartbeats), and call [Client.Restart] to reconnect at once, say
+// after a token refresh.
 //
 // Everything a Client does happens on the goroutine that called Run or ranges over Events:
 // handlers run there, one at a time, and when that call returns no goroutine of the client

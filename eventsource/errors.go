@@ -1,9 +1,13 @@
 package eventsource
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,11 +40,18 @@ type StatusError struct {
 	Status     string
 	// RetryAfter is the delay the response's Retry-After header asked for, zero if none.
 	RetryAfter time.Duration
+	// Reason is the server's explanation, from a plain-text or JSON body: its first line,
+	// at most maxReason bytes, with control characters dropped (it comes from the server
+	// and may be shown on a terminal). Empty when the body held none.
+	Reason string
 }
 
-// Error says which status the server answered.
+// Error says which status the server answered, and why when the server said.
 func (e *StatusError) Error() string {
 	s := "eventsource: server answered " + e.Status
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
 	if e.RetryAfter > 0 {
 		s += " (retry after " + e.RetryAfter.String() + ")"
 	}
@@ -72,4 +83,28 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return min(max(t.Sub(now), 0), maxRetryAfter), true
 	}
 	return 0, false
+}
+
+// maxReason bounds the part of an error response's body kept as StatusError.Reason.
+const maxReason = 512
+
+// readReason returns the reason an error response gives, for StatusError.Reason: the first
+// line of a text/plain or JSON body, cut at maxReason bytes, without control characters.
+func readReason(resp *http.Response) string {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt != "text/plain" && mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return ""
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxReason))
+	if i := bytes.IndexAny(b, "\r\n"); i >= 0 {
+		b = b[:i]
+	}
+	b = bytes.ToValidUTF8(b, nil)
+	reason := strings.Map(func(r rune) rune {
+		if r < ' ' || (r >= 0x7f && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, string(b))
+	return strings.TrimSpace(reason)
 }

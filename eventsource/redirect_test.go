@@ -36,6 +36,7 @@ func TestRedirects(t *testing.T) {
 			c := eventsource.New(srv.URL + "/old")
 			c.Method = http.MethodPost
 			c.Body = []byte("question")
+			c.ResendOnEnd = true // the streams end; a POST is sent again only when asked
 			c.ReconnectionTime = 10 * time.Millisecond
 			opens := 0
 			c.OnOpen = func() { opens++ }

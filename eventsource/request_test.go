@@ -46,6 +46,7 @@ func TestBodySentOnEveryReconnection(t *testing.T) {
 			} else {
 				c.GetBody = func() (io.Reader, error) { calls++; return bytes.NewReader([]byte(body)), nil }
 			}
+			c.ResendOnEnd = true // the streams end; a POST is sent again only when asked
 			c.ReconnectionTime = 10 * time.Millisecond
 			start(t, c)
 			for i := range 3 {

@@ -33,7 +33,10 @@ const Path = "/.well-known/mercure"
 
 // Defaults for Config's zero values.
 const (
-	DefaultHeartbeat    = 15 * time.Second
+	// DefaultHeartbeat is sse.DefaultHeartbeat: the taken-over streams' scanner looks once a
+	// second, so an idle stream hears something within 11 s, inside the 15 s after which
+	// Envoy drops idle streams by default (15 s would miss it).
+	DefaultHeartbeat    = sse.DefaultHeartbeat
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultMaxTopics    = 64
 	DefaultWriteTimeout = 10 * time.Second

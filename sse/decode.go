@@ -11,8 +11,12 @@ import (
 )
 
 // DefaultMaxEventSize is the largest line, and the largest event, a [Decoder] accepts when
-// its MaxEventSize is zero: 8 MiB, room for the biggest chunks that LLM APIs stream.
-const DefaultMaxEventSize = 8 << 20
+// its MaxEventSize is zero: 64 MiB. Browsers set no limit at all, and real streams carry
+// single events of more than 10 MiB (whole documents, base64 images), so the default only
+// stops a stream that never ends its line. A decoder may hold about three times the limit
+// at once while it reads an event that size: the read buffer, the joined data lines and the
+// event's string; set MaxEventSize lower where that memory matters.
+const DefaultMaxEventSize = 64 << 20
 
 // Errors the decoder reports for input past its limits. They are wrapped with the offset in
 // the stream where the limit was reached; test for them with errors.Is.
@@ -29,7 +33,8 @@ const initialBufferSize = 16 << 10
 
 // Decoder reads events from a text/event-stream, following the WHATWG HTML standard's
 // event-stream interpretation rules exactly: one leading byte order mark is skipped; CR, LF
-// and CRLF end lines; comments and unknown fields are ignored; data lines are joined with LF;
+// and CRLF end lines; comments (shown to OnComment, if set) and unknown fields are ignored;
+// data lines are joined with LF;
 // an event without data is not dispatched; a retry field sets the reconnection time only
 // when it is all ASCII digits; an id field holding NUL is ignored; ill-formed UTF-8 becomes
 // U+FFFD; and an event cut off by the end of the stream is discarded.
@@ -39,6 +44,11 @@ type Decoder struct {
 	// MaxEventSize bounds the length of one line and the total size of one event's id, type
 	// and data. Zero means DefaultMaxEventSize. Set it before the first call to Next.
 	MaxEventSize int
+	// OnComment, when not nil, is called by Next with the text of each comment line (a line
+	// that starts with a colon), the colon and one following space removed: the heartbeats
+	// and diagnostics a server sends. The text is valid only during the call. Set it before
+	// the first call to Next.
+	OnComment func(text []byte)
 
 	r         io.Reader
 	buf       []byte
@@ -133,7 +143,14 @@ func (d *Decoder) processLine(from, to int) error {
 	var name, value []byte
 	switch {
 	case line[0] == ':':
-		return nil // a comment
+		if d.OnComment != nil {
+			text := line[1:]
+			if len(text) > 0 && text[0] == ' ' {
+				text = text[1:]
+			}
+			d.OnComment(text)
+		}
+		return nil
 	case len(line) >= 5 && line[4] == ':' && string(line[:4]) == "data":
 		name, value = line[:4], line[5:]
 	case len(line) >= 3 && line[2] == ':' && line[0] == 'i' && line[1] == 'd':

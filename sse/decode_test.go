@@ -430,3 +430,35 @@ func TestParseRetry(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderOnComment: comment lines reach OnComment, without the colon and one space, in
+// stream order between the events, and a decoder without the hook still skips them.
+func TestDecoderOnComment(t *testing.T) {
+	t.Parallel()
+	stream := ": hello\n:\n:  two spaces\ndata: a\n\n:ping\r\n"
+	dec := sse.NewDecoder(iotest.OneByteReader(strings.NewReader(stream)))
+	var seen []string
+	dec.OnComment = func(text []byte) { seen = append(seen, string(text)) }
+	ev, err := dec.Next()
+	if err != nil || ev.Data != "a" {
+		t.Fatalf("first event: %v %v", ev, err)
+	}
+	if _, err := dec.Next(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
+	want := []string{"hello", "", " two spaces", "ping"}
+	if strings.Join(seen, "|") != strings.Join(want, "|") {
+		t.Fatalf("comments %q, want %q", seen, want)
+	}
+}
+
+// TestDecoderDefaultLimitTakesLargeEvents: a 13 MiB event, as peers send and browsers take,
+// is within the default limit.
+func TestDecoderDefaultLimitTakesLargeEvents(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("z", 13<<20)
+	got, _, err := decodeAll(t, strings.NewReader("data: "+big+"\n\n"))
+	if err != io.EOF || len(got) != 1 || len(got[0].Data) != len(big) {
+		t.Fatalf("13 MiB event: %d events, err %v", len(got), err)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -80,23 +79,17 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if ok, code := parseFlags(fs, e, args); !ok {
-			return code
-		}
+	positional, ok, code := parseArgs(fs, e, args, 1)
+	if !ok {
+		return code
+	}
+	if len(positional) == 0 {
 		fmt.Fprintf(e.stderr, "herald bench: a scenario is required: one of %s\n", strings.Join(loadgen.Scenarios, ", "))
 		return 2
 	}
-	c.Scenario = args[0]
+	c.Scenario = positional[0]
 	if !slices.Contains(loadgen.Scenarios, c.Scenario) {
 		fmt.Fprintf(e.stderr, "herald bench: unknown scenario %q: one of %s\n", c.Scenario, strings.Join(loadgen.Scenarios, ", "))
-		return 2
-	}
-	if ok, code := parseFlags(fs, e, args[1:]); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "herald bench: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	set := map[string]bool{}
@@ -146,9 +139,8 @@ Flags:
 		return fail("%v", err)
 	}
 	fmt.Fprintf(e.stderr, "herald bench: open-file limit %d (hard %d): room for about %d connections\n", limit.Soft, limit.Hard, limit.Connections())
-	if isTerminal(e.stderr) {
-		c.Progress = func(p loadgen.Progress) { printProgress(e.stderr, p) }
-	}
+	progress := &progressPrinter{w: e.stderr, terminal: isTerminal(e.stderr)}
+	c.Progress = progress.print
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -161,9 +153,7 @@ Flags:
 		defer pprof.StopCPUProfile()
 	}
 	res, err := loadgen.Run(ctx, c)
-	if c.Progress != nil {
-		fmt.Fprintln(e.stderr)
-	}
+	progress.done()
 	if err != nil {
 		if reportFile != nil {
 			reportFile.Close()
@@ -194,23 +184,4 @@ Flags:
 		return 3
 	}
 	return 0
-}
-
-func printProgress(w io.Writer, p loadgen.Progress) {
-	bar := func(n, of int64) string {
-		const width = 20
-		if of <= 0 {
-			return ""
-		}
-		k := int(min(n, of) * width / of)
-		return "[" + strings.Repeat("#", k) + strings.Repeat(".", width-k) + "] "
-	}
-	line := fmt.Sprintf("\r%5.1fs %-11s %sstreams %d/%d", p.Elapsed.Seconds(), p.Phase, bar(p.Open, int64(p.Subscribers)), p.Open, p.Subscribers)
-	if p.Events > 0 {
-		line += fmt.Sprintf("  %spublished %d/%d", bar(p.Published, int64(p.Events)), p.Published, p.Events)
-	} else if p.Published > 0 {
-		line += fmt.Sprintf("  published %d", p.Published)
-	}
-	line += fmt.Sprintf("  delivered %d  errors %d\x1b[K", p.Deliveries, p.Errors)
-	io.WriteString(w, line)
 }

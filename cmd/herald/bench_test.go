@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,10 @@ func benchJSON(t *testing.T, args ...string) map[string]any {
 	}
 	if !strings.Contains(errOut, "open-file limit") {
 		t.Errorf("stderr does not state the open-file limit: %q", errOut)
+	}
+	// Standard error is no terminal here: progress comes as plain lines, one a phase.
+	if !regexp.MustCompile(`(?m)^herald bench: +\d+\.\ds \S+ .*streams \d+/\d+.* delivered \d+  errors \d+$`).MatchString(errOut) || strings.Contains(errOut, "\r") {
+		t.Errorf("stderr has no plain progress lines: %q", errOut)
 	}
 	var res map[string]any
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -86,7 +91,7 @@ func TestBenchScenarios(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"<svg", "End-to-end latency", "Deliveries per second", "Open subscriber connections", "lost:          0"} {
+		for _, want := range []string{"<svg", "End-to-end latency", "Deliveries per second", "Open subscriber connections", `<th scope="row">lost</th><td>0 duplicated: 0 foreign: 0</td>`} {
 			if !strings.Contains(string(page), want) {
 				t.Errorf("report lacks %q", want)
 			}

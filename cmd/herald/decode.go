@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/heraldsse/herald/sse"
 )
 
 func runDecode(_ context.Context, e env, args []string) int {
 	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print one JSON object per event (keys type, data, lastEventId), then {\"retry_ms\": N} if the stream set a retry")
+	asJSON := fs.Bool("json", false, "print one JSON object per event (keys type, data, lastEventId), then {\"retry_ms\":N} if the stream set a retry")
 	maxSize := fs.Int("max-event-size", sse.DefaultMaxEventSize, "largest line or event accepted, in bytes")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: herald decode [--json] [FILE]
@@ -30,15 +29,13 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if ok, code := parseFlags(fs, e, args); !ok {
+	files, ok, code := parseArgs(fs, e, args, 1)
+	if !ok {
 		return code
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintln(e.stderr, "herald decode: at most one FILE")
-		return 2
-	}
 	in := e.stdin
-	if name := fs.Arg(0); name != "" && name != "-" {
+	if len(files) == 1 && files[0] != "-" {
+		name := files[0]
 		f, err := os.Open(name)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "herald decode: %v\n", err)
@@ -52,13 +49,14 @@ Flags:
 	defer out.Flush()
 	dec := sse.NewDecoder(in)
 	dec.MaxEventSize = *maxSize
-	var print func(sse.Event) error
-	if *asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetEscapeHTML(false)
-		print = func(ev sse.Event) error { return enc.Encode(jsonEvent{ev.Type, ev.Data, ev.ID}) }
-	} else {
-		print = func(ev sse.Event) error { return printEvent(out, ev) }
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	print := func(ev sse.Event) error { return enc.Encode(jsonEvent{ev.Type, ev.Data, ev.ID}) }
+	if !*asJSON {
+		// The events come from outside: escaped as listen shows them, so that a stream
+		// cannot drive the terminal.
+		colour := useColour(e.stdout, os.LookupEnv)
+		print = func(ev sse.Event) error { return printListened(out, ev, colour) }
 	}
 	for {
 		ev, err := dec.Next()
@@ -77,7 +75,9 @@ Flags:
 	}
 	if retry, ok := dec.Retry(); ok {
 		if *asJSON {
-			fmt.Fprintf(out, "{\"retry_ms\": %d}\n", retry.Milliseconds())
+			enc.Encode(struct {
+				RetryMS int64 `json:"retry_ms"`
+			}{retry.Milliseconds()})
 		} else {
 			fmt.Fprintf(out, "(reconnection time set to %d ms)\n", retry.Milliseconds())
 		}
@@ -90,23 +90,4 @@ type jsonEvent struct {
 	Type        string `json:"type"`
 	Data        string `json:"data"`
 	LastEventID string `json:"lastEventId"`
-}
-
-// printEvent writes ev for a person: a header line with the type and id, then the data
-// lines indented.
-func printEvent(w io.Writer, ev sse.Event) error {
-	header := ev.Type
-	if ev.ID != "" {
-		header += fmt.Sprintf("  id=%q", ev.ID)
-	}
-	if _, err := fmt.Fprintln(w, header); err != nil {
-		return err
-	}
-	for line := range strings.SplitSeq(ev.Data, "\n") {
-		if _, err := fmt.Fprintf(w, "  %s\n", line); err != nil {
-			return err
-		}
-	}
-	_, err := fmt.Fprintln(w)
-	return err
 }

@@ -26,7 +26,7 @@ func TestDecodeJSON(t *testing.T) {
 	}
 	want := `{"type":"add","data":"a\n<b>","lastEventId":"1"}
 {"type":"message","data":"c","lastEventId":"1"}
-{"retry_ms": 500}
+{"retry_ms":500}
 `
 	if out != want {
 		t.Fatalf("got\n%s\nwant\n%s", out, want)
@@ -57,7 +57,7 @@ func TestDecodeSampleStream(t *testing.T) {
 	t.Parallel()
 	// The README's first command decodes this file.
 	code, out, errOut := runHerald(t, "", "decode", "--json", "../../examples/sample.sse")
-	if code != 0 || strings.Count(out, "\n") != 6 || !strings.HasSuffix(out, "{\"retry_ms\": 10000}\n") {
+	if code != 0 || strings.Count(out, "\n") != 6 || !strings.HasSuffix(out, "{\"retry_ms\":10000}\n") {
 		t.Fatalf("exit %d, stderr %q, output:\n%s", code, errOut, out)
 	}
 }

@@ -6,6 +6,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/heraldsse/herald/mercure"
+	"github.com/heraldsse/herald/sse"
 )
 
 // configTable renders herald serve's flags as the Markdown table of docs/configuration.md.
@@ -55,5 +59,35 @@ func TestConfigurationReference(t *testing.T) {
 			return
 		}
 		t.Fatalf("%s is out of date with herald serve's flags; regenerate it with HERALD_UPDATE_DOCS=1 go test ./cmd/herald -run TestConfigurationReference", path)
+	}
+}
+
+// The heartbeat defaults agree everywhere, and are under the 15 s after which Envoy drops an
+// idle stream (at most one more second on taken-over streams, which are checked each second):
+// sse.Streamer, the hub, serve --heartbeat, and what the docs tell operators.
+func TestHeartbeatDefaultsAgree(t *testing.T) {
+	var c serveConfig
+	flagDefault := serveFlags(&c).Lookup("heartbeat").DefValue
+	if sse.DefaultHeartbeat != mercure.DefaultHeartbeat || flagDefault != sse.DefaultHeartbeat.String() {
+		t.Fatalf("sse %v, mercure %v, serve --heartbeat %s: they must agree", sse.DefaultHeartbeat, mercure.DefaultHeartbeat, flagDefault)
+	}
+	if sse.DefaultHeartbeat+time.Second >= 15*time.Second {
+		t.Fatalf("a heartbeat after %v of silence is too late for a proxy that drops idle streams at 15 s", sse.DefaultHeartbeat)
+	}
+	want := fmt.Sprintf("%d s", int(sse.DefaultHeartbeat.Seconds()))
+	for _, path := range []string{"../../README.md", "../../docs/deployment.md", "../../docs/operations.md", "../../docs/mercure-compatibility.md"} {
+		doc, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.SplitSeq(string(doc), "\n") {
+			l := strings.ToLower(line)
+			if strings.Contains(l, "heartbeat") && strings.Contains(l, "every 15 s") || strings.Contains(l, "heartbeat is 15 s") {
+				t.Errorf("%s still says heartbeats come every 15 s: %q", path, line)
+			}
+		}
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("%s does not give the heartbeat default, %s", path, want)
+		}
 	}
 }

@@ -24,14 +24,15 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if ok, code := parseFlags(fs, e, args); !ok {
+	positional, ok, code := parseArgs(fs, e, args, 1)
+	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
+	if len(positional) != 1 {
 		fmt.Fprintln(e.stderr, "herald healthcheck: want one URL")
 		return 2
 	}
-	url := fs.Arg(0)
+	url := positional[0]
 	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
 		fmt.Fprintf(e.stderr, "herald healthcheck: %q: want an http:// or https:// URL\n", url)
 		return 2

@@ -30,7 +30,8 @@ func runListen(ctx context.Context, e env, args []string) int {
 	})
 	lastID := fs.String("last-event-id", "", "resume the stream: send this `ID` in Last-Event-ID on the first request")
 	method := fs.String("method", "", "request `method` (default GET, or POST when --data is given)")
-	data := fs.String("data", "", "request `body`, sent again on every reconnection")
+	data := fs.String("data", "", "request `body` (a prompt, say); such a stream is over when the server ends it, unless --reconnect")
+	reconnect := fs.Bool("reconnect", false, "send a request other than GET again after the server ends its stream (GET streams always reconnect)")
 	retry5xx := fs.Bool("retry-on-5xx", false, "reconnect after 5xx and 429 answers, honouring Retry-After, instead of exiting")
 	maxSize := fs.Int("max-event-size", sse.DefaultMaxEventSize, "largest line or event accepted, in `bytes`")
 	fs.Usage = func() {
@@ -39,25 +40,22 @@ func runListen(ctx context.Context, e env, args []string) int {
 Connects to the event stream at URL and prints each event as it arrives: its type, its
 last event ID and its data. It reconnects as a browser's EventSource does, after the
 reconnection time (3 s, or the stream's retry field), sending Last-Event-ID, and notes each
-reconnection on standard error. It exits 0 when the server ends the stream for good with
-204 No Content or on Ctrl-C, and 1 with the reason on standard error when the stream fails
-(a status other than 200, a Content-Type other than text/event-stream, an invalid URL).
+reconnection on standard error. A request other than GET (--data or --method, as for a
+language model's answer) is not sent again when the server ends its stream normally: the
+answer is complete, and listen exits, unless --reconnect. It exits 0 when the server ends
+the stream for good (204 No Content, or the end of such a stream) or on Ctrl-C, and 1 with
+the reason on standard error when the stream fails (a status other than 200, with the
+server's reason, a Content-Type other than text/event-stream, an invalid URL).
+
+Colours are used on a terminal unless NO_COLOR is set.
 
 Flags:
 `)
 		fs.PrintDefaults()
 	}
-	// Flags may come before or after the URL.
-	var positional []string
-	for rest := args; ; {
-		if ok, code := parseFlags(fs, e, rest); !ok {
-			return code
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+	positional, ok, code := parseArgs(fs, e, args, 1)
+	if !ok {
+		return code
 	}
 	if len(positional) != 1 {
 		fmt.Fprintln(e.stderr, "herald listen: want exactly one URL (see herald listen --help)")
@@ -75,6 +73,7 @@ Flags:
 		}
 	}
 	c.RetryOnServerError = *retry5xx
+	c.ResendOnEnd = *reconnect
 	c.MaxEventSize = *maxSize
 	c.OnError = func(err error) {
 		if c.ReadyState() != eventsource.Closed {
@@ -82,7 +81,8 @@ Flags:
 		}
 	}
 
-	print := func(ev sse.Event) error { return printListened(e.stdout, ev, isTerminal(e.stdout)) }
+	colour := useColour(e.stdout, os.LookupEnv)
+	print := func(ev sse.Event) error { return printListened(e.stdout, ev, colour) }
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
@@ -124,6 +124,15 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// useColour reports whether output to w may have colours: w is a terminal and NO_COLOR
+// (https://no-color.org) is unset or empty.
+func useColour(w io.Writer, lookupEnv func(string) (string, bool)) bool {
+	if v, ok := lookupEnv("NO_COLOR"); ok && v != "" {
+		return false
+	}
+	return isTerminal(w)
 }
 
 // ANSI escapes for the human output on a terminal.

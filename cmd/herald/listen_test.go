@@ -161,7 +161,7 @@ func TestListenRequestFlags(t *testing.T) {
 	})
 	code, _, errOut := listen(t, context.Background(),
 		"-H", "Authorization: Bearer tok", "-H", "X-Multi: a", "-H", "X-Multi:b", "-H", "Content-Type: application/json",
-		"--last-event-id", "resume-9", "--data", `{"q":1}`, srv.URL)
+		"--last-event-id", "resume-9", "--data", `{"q":1}`, "--reconnect", srv.URL)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}

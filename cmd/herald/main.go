@@ -36,6 +36,7 @@ func commands() []command {
 		{"bench", "load a Mercure hub and measure it: idle, fanout, publish and resume scenarios", runBench},
 		{"token", "print a JWT for a Mercure hub: publish and subscribe selectors, payload, expiry", runToken},
 		{"healthcheck", "exit 0 when a URL answers 2xx (for container health checks)", runHealthcheck},
+		{"version", "print the version and the VCS revision herald was built from", runVersion},
 	}
 }
 
@@ -56,6 +57,8 @@ func run(ctx context.Context, e env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		usage(e.stdout)
 		return 0
+	case "-version", "--version":
+		return runVersion(ctx, e, args[1:])
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

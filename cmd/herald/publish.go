@@ -24,13 +24,19 @@ func runPublish(ctx context.Context, e env, args []string) int {
 	typ := fs.String("type", "", "the SSE event name")
 	retry := fs.String("retry", "", "the SSE retry value, in milliseconds")
 	private := fs.Bool("private", false, "a private update, for authorized subscribers only")
-	token := fs.String("token", "", "publisher JWT (default: minted from --jwt-key)")
+	token := fs.String("token", "", "publisher JWT (default: minted with the hub's key, found as herald token finds it)")
 	jwtKey := fs.String("jwt-key", "", "HS256 secret to mint a publisher token with (also HERALD_JWT_KEY)")
+	keyFile := fs.String("jwt-key-file", "", "read the HS256 secret from `FILE` (one trailing newline dropped)")
+	dataDir := dataKeyFlag(fs, "data-dir")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the hub")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: herald publish --hub URL --topic TOPIC --data DATA [flags]
 
-Publishes one update to a Mercure hub and prints the id the hub gave it.
+Publishes one update to a Mercure hub and prints the id the hub gave it. Without --token it
+mints a short-lived publisher token with the hub's key: --jwt-key, --jwt-key-file,
+$HERALD_JWT_KEY, or else the key herald serve generated in its data directory (--data-dir,
+as serve's --data: ./herald-data by default), so that on the hub's machine no key need be
+typed.
 
 Flags:
 `)
@@ -47,14 +53,28 @@ Flags:
 		return fail("--topic is required")
 	}
 	if *token == "" {
-		key := *jwtKey
-		if key == "" {
-			key = os.Getenv("HERALD_JWT_KEY")
+		var key []byte
+		switch {
+		case *jwtKey != "" && *keyFile != "":
+			return fail("give --jwt-key or --jwt-key-file, not both")
+		case *jwtKey != "":
+			key = []byte(*jwtKey)
+		case *keyFile != "":
+			b, err := readSecretFile(*keyFile)
+			if err != nil {
+				return fail("%v", err)
+			}
+			key = b
+		case os.Getenv("HERALD_JWT_KEY") != "":
+			key = []byte(os.Getenv("HERALD_JWT_KEY"))
+		default:
+			b, err := dataDirKey(fs, "data-dir", *dataDir, os.LookupEnv)
+			if err != nil {
+				return fail("a token is required: pass --token, or %v", err)
+			}
+			key = b
 		}
-		if key == "" {
-			return fail("a token is required: pass --token, or --jwt-key to mint one")
-		}
-		t, err := auth.Mint([]byte(key), "HS256", auth.Claims{Publish: topics}, 5*time.Minute)
+		t, err := auth.Mint(key, "HS256", auth.Claims{Publish: topics}, 5*time.Minute)
 		if err != nil {
 			return fail("minting a token: %v", err)
 		}
@@ -101,9 +121,15 @@ Flags:
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	// The answer comes from outside: shown on one line, escaped, so that it cannot drive
+	// the terminal.
+	reason := visible(strings.Join(strings.Fields(string(answer)), " "))
 	if resp.StatusCode != http.StatusOK {
-		return fail("the hub answered %s: %s", resp.Status, strings.TrimSpace(string(answer)))
+		if reason == "" {
+			return fail("the hub answered %s", resp.Status)
+		}
+		return fail("the hub answered %s: %s", resp.Status, reason)
 	}
-	fmt.Fprintln(e.stdout, strings.TrimSpace(string(answer)))
+	fmt.Fprintln(e.stdout, reason)
 	return 0
 }

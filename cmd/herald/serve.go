@@ -449,14 +449,14 @@ func printWelcome(w io.Writer, url string, c *serveConfig, secret string, genera
 		fmt.Fprintf(w, "Generated a token key in %s (mode 0600).\n", keyFile)
 	}
 	if !generated || !isTerminal(w) {
-		how := "--jwt-key \"$HERALD_JWT_KEY\""
-		if c.jwtKey == "" {
-			how = "--jwt-key \"$(cat " + keyFile + ")\""
+		how := "--jwt-key-file " + keyFile
+		if c.jwtKey != "" {
+			how = "--jwt-key \"$HERALD_JWT_KEY\""
 		}
 		fmt.Fprintf(w, `
 Subscribe:  curl -N '%[1]s%[2]s?topic=demo'
-Mint a publisher token with:  herald token %[3]s --publish '*'
-`, url, mercure.Path, how)
+Mint a publisher token with:  %[4]s token %[3]s --publish '*'
+`, url, mercure.Path, how, selfCommand())
 		return
 	}
 	token, err := auth.Mint([]byte(secret), c.jwtAlg, auth.Claims{Publish: []string{"*"}, Subscribe: []string{"*"}}, 24*time.Hour)
@@ -466,10 +466,10 @@ Mint a publisher token with:  herald token %[3]s --publish '*'
 	fmt.Fprintf(w, `
 Subscribe:  curl -N '%[1]s%[2]s?topic=demo'
 Publish:    curl -d topic=demo -d data=hello -H 'Authorization: Bearer %[3]s' %[1]s%[2]s
-       or:  go run ./cmd/herald publish --hub %[1]s%[2]s --token %[3]s --topic demo --data hello
+       or:  %[4]s publish --hub %[1]s%[2]s --token %[3]s --topic demo --data hello
 (the token allows publishing and subscribing to every topic for 24 hours, and is shown only
-on this first start; mint others with "herald token")
-`, url, mercure.Path, token)
+on this first start; mint others with "%[4]s token")
+`, url, mercure.Path, token, selfCommand())
 }
 
 // redactStore hides a password in a store URL (redis://user:secret@host/0) for logs.

@@ -88,7 +88,7 @@ func TestServeWithNoFlagsGeneratesKeyAndWorks(t *testing.T) {
 	welcome := out.String()
 	// Standard output is no terminal here (as with journald or container logs): no token
 	// is printed, only how to mint one.
-	if !strings.Contains(welcome, base+"/.well-known/mercure") || strings.Contains(welcome, "Bearer") || !strings.Contains(welcome, "herald token --jwt-key") {
+	if !strings.Contains(welcome, base+"/.well-known/mercure") || strings.Contains(welcome, "Bearer") || !strings.Contains(welcome, " token --jwt-key-file ") {
 		t.Fatalf("welcome text:\n%s", welcome)
 	}
 	tok := []string{"", keyFileToken(t, dir)}

@@ -53,14 +53,18 @@ func tokenCommand(e env, args []string, lookupEnv func(string) (string, bool)) i
 	payload := fs.String("payload", "", "`JSON` value for the mercure claim's payload (echoed in subscription events)")
 	subject := fs.String("subject", "", "the token's \"sub\" claim, `ID` of the bearer")
 	ttl := fs.Duration("exp", defaultTokenTTL, "lifetime of the token; 0 means it never expires")
+	dataDir := dataKeyFlag(fs, "data")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: herald token [--jwt-key K | --jwt-key-file FILE] [--jwt-alg ALG]
+		fmt.Fprint(fs.Output(), `Usage: herald token [--jwt-key K | --jwt-key-file FILE | --data DIR] [--jwt-alg ALG]
                     [--publish SELECTOR]... [--subscribe SELECTOR]... [--payload JSON] [--exp 1h]
 
 Prints a JSON Web Token for a Mercure hub: its "mercure" claim lists the topic selectors
 the bearer may publish to and those of the private updates it may receive. A selector is
 an exact topic, * for every topic, or an RFC 6570 URI template such as
 https://example.com/books/{id}. The token expires after --exp (1h by default).
+
+The key is --jwt-key, --jwt-key-file, $HERALD_JWT_KEY, or else the one herald serve
+generated in its data directory (--data, ./herald-data by default), as serve finds it.
 
   herald token --jwt-key "$KEY" --publish '*' --subscribe 'https://example.com/users/kevin'
 
@@ -74,9 +78,6 @@ Flags:
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "herald token: "+format+"\n", a...)
 		return code
-	}
-	if fs.NArg() > 0 {
-		return fail(2, "unexpected argument %q", fs.Arg(0))
 	}
 	if *alg == "" {
 		*alg, _ = lookupEnv("HERALD_JWT_ALG")
@@ -110,11 +111,18 @@ Flags:
 	case *key != "":
 		k = []byte(*key)
 	default:
-		v, _ := lookupEnv("HERALD_JWT_KEY")
-		if v == "" {
-			return fail(2, "no key: give --jwt-key, --jwt-key-file or set HERALD_JWT_KEY")
+		if v, _ := lookupEnv("HERALD_JWT_KEY"); v != "" {
+			k = []byte(v)
+			break
 		}
-		k = []byte(v)
+		if !auth.IsHMAC(*alg) {
+			break // the PEM key must be given, below
+		}
+		b, err := dataDirKey(fs, "data", *dataDir, lookupEnv)
+		if err != nil {
+			return fail(2, "%v", err)
+		}
+		k = b
 	}
 	if !auth.IsHMAC(*alg) && *keyFile == "" {
 		return fail(2, "%s signs with a PEM private key: give --jwt-key-file", *alg)

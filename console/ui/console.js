@@ -20,12 +20,44 @@
   const lines = (text) => text.split('\n').map((s) => s.trim()).filter((s) => s !== '');
   const shellQuote = (s) => "'" + String(s).replace(/'/g, "'\\''") + "'";
 
+  // Wide screens show every panel; on a phone the optional ones start folded, so that the
+  // events are near the top.
+  const wide = window.matchMedia('(min-width: 701px)').matches;
+  for (const d of document.querySelectorAll('details[data-open-wide]')) d.open = wide;
+
   function setState() {
     const state = es ? states[es.readyState] : 'closed';
     $('state').textContent = state;
     $('state').dataset.state = state;
-    $('connect').disabled = es !== null;
-    $('disconnect').disabled = es === null;
+    // A source the browser gave up on is as good as none: Connect works again at once.
+    const live = es !== null && es.readyState !== EventSource.CLOSED;
+    $('connect').disabled = live;
+    $('disconnect').disabled = !live;
+  }
+
+  // describe puts a refusal in words: the status, and the hub's reason without the words
+  // of the status it repeats ("401 Unauthorized: no token", not "… Unauthorized:
+  // unauthorized: no token").
+  function describe(status, statusText, text) {
+    let reason = text.trim();
+    const said = statusText.toLowerCase();
+    if (said && reason.toLowerCase().startsWith(said)) reason = reason.slice(said.length).replace(/^[\s:.-]+/, '');
+    const head = (status + ' ' + statusText).trim();
+    return reason ? head + ': ' + reason : head;
+  }
+
+  // An EventSource tells the page nothing about a refusal: ask the hub the same question
+  // once more with fetch, to show its status and reason.
+  async function explainRefusal(url) {
+    const ctl = new AbortController();
+    try {
+      const resp = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: ctl.signal, cache: 'no-store' });
+      if (resp.ok) { ctl.abort(); return 'The stream ended; the hub accepts it again now: press Connect.'; }
+      const text = (await resp.text()).split('\n')[0].slice(0, 300);
+      return 'Refused: ' + describe(resp.status, resp.statusText, text);
+    } catch (err) {
+      return 'The hub did not answer: ' + err.message;
+    }
   }
 
   function subscribeURL(withToken) {
@@ -42,15 +74,28 @@
     event.preventDefault();
     selectors = lines($('sub-topics').value);
     if (selectors.length === 0) return;
+    if (es) es.close();
     opens = 0;
     $('reconnects').textContent = '0';
-    es = new EventSource(subscribeURL(true));
-    es.onopen = () => {
+    $('sub-result').textContent = '';
+    $('sub-result').className = '';
+    const url = subscribeURL(true);
+    const source = new EventSource(url);
+    es = source;
+    source.onopen = () => {
       opens++;
       $('reconnects').textContent = String(Math.max(0, opens - 1));
+      $('sub-result').textContent = '';
       setState();
     };
-    es.onerror = () => setState();
+    source.onerror = async () => {
+      setState();
+      if (source.readyState !== EventSource.CLOSED) return; // the browser reconnects
+      const why = await explainRefusal(url);
+      if (es !== source) return; // connected again meanwhile
+      $('sub-result').className = 'error';
+      $('sub-result').textContent = why;
+    };
     es.onmessage = (e) => received(e);
     for (const t of $('sub-types').value.split(/[\s,]+/)) learnType(t);
     watchTypes(es);
@@ -81,6 +126,7 @@
     count++;
     $('count').textContent = String(count);
     $('last-id').textContent = e.lastEventId || '–';
+    $('last-id').title = e.lastEventId || '';
     const item = { time: new Date(), type: e.type, id: e.lastEventId, data: e.data };
     if (paused) {
       held.push(item);
@@ -121,6 +167,7 @@
     applyFilter(li);
     const list = $('event-list');
     list.prepend(li);
+    $('no-events').hidden = true;
     while (list.children.length > maxEvents) list.lastElementChild.remove();
   }
 
@@ -143,14 +190,58 @@
     }
   }
 
+  // showCommand writes a command into a pre, one span per word, so that lines break
+  // between words only (a word longer than a line, a token, breaks anywhere).
+  function showCommand(id, words) {
+    const pre = $(id);
+    pre.replaceChildren();
+    words.forEach((word, i) => {
+      if (i > 0) pre.append(' ');
+      const span = document.createElement('span');
+      span.className = word.length > 40 ? 'w long' : 'w';
+      span.textContent = word;
+      pre.append(span);
+    });
+  }
+
   function showSubscribeCommands() {
     const token = $('sub-token').value.trim();
-    let curl = 'curl -N ' + shellQuote(subscribeURL(false).href);
-    if (token) curl += ' -H ' + shellQuote('Authorization: Bearer ' + token);
-    let herald = 'herald listen ' + shellQuote(subscribeURL(false).href);
-    if (token) herald += ' -H ' + shellQuote('Authorization: Bearer ' + token);
-    $('curl-command').textContent = curl;
-    $('herald-command').textContent = herald;
+    const curl = ['curl', '-N', shellQuote(subscribeURL(false).href)];
+    const herald = ['herald', 'listen', shellQuote(subscribeURL(false).href)];
+    if (token) {
+      curl.push('-H', shellQuote('Authorization: Bearer ' + token));
+      herald.push('-H', shellQuote('Authorization: Bearer ' + token));
+    }
+    showCommand('curl-command', curl);
+    showCommand('herald-command', herald);
+  }
+
+  // copy puts the text of the element the button names (an input's value, or a command)
+  // on the clipboard, with the old execCommand where the Clipboard API is not offered (a
+  // hub reached over plain HTTP by a name other than localhost).
+  async function copy(button) {
+    const el = $(button.dataset.copy);
+    const text = 'value' in el ? el.value : el.textContent;
+    let done = false;
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(text);
+        done = true;
+      }
+    } catch (_) { /* fall back below */ }
+    if (!done) {
+      const area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.position = 'fixed';
+      area.style.opacity = '0';
+      document.body.append(area);
+      area.select();
+      try { done = document.execCommand('copy'); } catch (_) { done = false; }
+      area.remove();
+    }
+    button.textContent = done ? 'Copied' : 'Copy failed';
+    setTimeout(() => { button.textContent = 'Copy'; }, 1500);
   }
 
   async function publish(event) {
@@ -181,7 +272,7 @@
         result.textContent = 'Published: ' + text;
       } else {
         result.className = 'error';
-        result.textContent = resp.status + ' ' + resp.statusText + ': ' + text;
+        result.textContent = describe(resp.status, resp.statusText, text);
       }
     } catch (err) {
       result.className = 'error';
@@ -190,27 +281,30 @@
   }
 
   function showPublishCommands(topics, fields, priv, token) {
-    const tok = token ? shellQuote('Authorization: Bearer ' + token) : "'Authorization: Bearer $TOKEN'";
-    let curl = 'curl ' + topics.map((t) => '-d ' + shellQuote('topic=' + encodeURIComponent(t))).join(' ');
-    curl += ' --data-urlencode ' + shellQuote('data=' + $('pub-data').value);
-    let herald = 'herald publish --hub ' + shellQuote(hub) + ' --token ' + (token ? shellQuote(token) : '"$TOKEN"');
-    herald += topics.map((t) => ' --topic ' + shellQuote(t)).join('') + ' --data ' + shellQuote($('pub-data').value);
+    const tok = token ? shellQuote('Authorization: Bearer ' + token) : '"Authorization: Bearer $TOKEN"';
+    const curl = ['curl'];
+    for (const t of topics) curl.push('-d', shellQuote('topic=' + encodeURIComponent(t)));
+    curl.push('--data-urlencode', shellQuote('data=' + $('pub-data').value));
+    const herald = ['herald', 'publish', '--hub', shellQuote(hub), '--token', token ? shellQuote(token) : '"$TOKEN"'];
+    for (const t of topics) herald.push('--topic', shellQuote(t));
+    herald.push('--data', shellQuote($('pub-data').value));
     for (const [k, v] of Object.entries(fields)) {
       if (v === '') continue;
-      curl += ' -d ' + shellQuote(k + '=' + encodeURIComponent(v));
-      herald += ' --' + k + ' ' + shellQuote(v);
+      curl.push('-d', shellQuote(k + '=' + encodeURIComponent(v)));
+      herald.push('--' + k, shellQuote(v));
     }
-    if (priv) { curl += ' -d private=on'; herald += ' --private'; }
-    curl += ' -H ' + tok + ' ' + shellQuote(hub);
-    $('curl-command').textContent = curl;
-    $('herald-command').textContent = herald;
+    if (priv) { curl.push('-d', 'private=on'); herald.push('--private'); }
+    curl.push('-H', tok, shellQuote(hub));
+    showCommand('curl-command', curl);
+    showCommand('herald-command', herald);
   }
 
   $('subscribe-form').addEventListener('submit', connect);
   $('disconnect').addEventListener('click', disconnect);
   $('publish-form').addEventListener('submit', publish);
   $('pause').addEventListener('click', togglePause);
-  $('clear').addEventListener('click', () => { $('event-list').replaceChildren(); count = 0; $('count').textContent = '0'; });
+  $('clear').addEventListener('click', () => { $('event-list').replaceChildren(); count = 0; $('count').textContent = '0'; $('no-events').hidden = false; });
+  for (const b of document.querySelectorAll('button.copy')) b.addEventListener('click', () => copy(b));
   $('filter').addEventListener('input', () => {
     for (const li of $('event-list').children) applyFilter(li);
   });

@@ -123,3 +123,38 @@ func WaitFor(t testing.TB, tab context.Context, timeout time.Duration, what, con
 		t.Fatalf("waiting %v for %s (%s): %v", timeout, what, cond, err)
 	}
 }
+
+// ArtifactDir is where browser tests leave their screenshots: $HERALD_ARTIFACTS, or
+// herald-artifacts in the system's temporary directory. They are test output, never
+// committed (.gitignore lists artifacts/ for a $HERALD_ARTIFACTS inside the checkout).
+func ArtifactDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("HERALD_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "herald-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Screenshot saves the whole page in tab as ArtifactDir/name.png and logs where.
+func Screenshot(t testing.TB, tab context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100)) // quality 100 means PNG
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(ArtifactDir(t), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// Viewports are the screens page tests look at: a phone held upright and a laptop.
+var Viewports = []struct {
+	Name          string
+	Width, Height int64
+}{{"phone", 390, 844}, {"desktop", 1280, 900}}

@@ -38,14 +38,22 @@ func (l Latency) String() string {
 	if l.Count == 0 {
 		return "none"
 	}
-	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s  (%d samples)", us(l.P50), us(l.P90), us(l.P99), us(l.Max), l.Count)
+	return fmt.Sprintf("p50 %s  p90 %s  p99 %s  max %s  (%s)", us(l.P50), us(l.P90), us(l.P99), us(l.Max), plural(l.Count, "sample", "samples"))
+}
+
+// plural writes n with the noun in the singular or plural it needs: "1 reader", "2 readers".
+func plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(int64(n), 10) + " " + many
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // describe tells o in one line; count is how many outages the run had.
 func (o *Outage) describe(count int) string {
-	s := fmt.Sprintf("%d streams ended", o.Ended)
+	s := plural(o.Ended, "stream", "streams") + " ended"
 	switch {
 	case !o.AllOpen:
 		s += fmt.Sprintf("; %d not open again and %d without every event when the run ended", o.Closed, o.Behind)
@@ -65,10 +73,12 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	var b strings.Builder
 	f := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	f("herald bench %s against %s (%.1fs)", r.Scenario, r.HubURL, r.Seconds)
-	f("  open files:    limit %d (hard %d): room for about %d connections; %d source addresses, %d readers",
-		r.FileLimitSoft, r.FileLimitHard, r.MaxConnections, r.SourceAddrs, r.Readers)
-	f("  subscribers:   %d/%d connected in %.2fs (%.0f streams/s), %d connect errors, %d streams ended, %d reconnects",
-		r.Connected, r.Subscribers, r.ConnectSeconds, r.ConnectRate, r.ConnectErrors, r.StreamsEnded, r.Reconnects)
+	f("  open files:    limit %d (hard %d): room for about %s; %s, %s",
+		r.FileLimitSoft, r.FileLimitHard, plural(r.MaxConnections, "connection", "connections"),
+		plural(r.SourceAddrs, "source address", "source addresses"), plural(r.Readers, "reader", "readers"))
+	f("  subscribers:   %d/%d connected in %.2fs (%.0f streams/s), %s, %s ended, %s",
+		r.Connected, r.Subscribers, r.ConnectSeconds, r.ConnectRate, plural(r.ConnectErrors, "connect error", "connect errors"),
+		plural(r.StreamsEnded, "stream", "streams"), plural(r.Reconnects, "reconnect", "reconnects"))
 	if o := r.Outage; o != nil {
 		f("  restart:       %s", o.describe(r.Outages))
 	}
@@ -80,7 +90,8 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		f("%s per stream", line)
 	}
 	if r.Scenario != Idle {
-		f("  published:     %d in %.2fs (%.0f/s) by %d publishers, %d errors", r.Published, r.PublishSeconds, r.PublishRate, r.Publishers, r.PublishErrors)
+		f("  published:     %d in %.2fs (%.0f/s) by %s, %s", r.Published, r.PublishSeconds, r.PublishRate,
+			plural(r.Publishers, "publisher", "publishers"), plural(r.PublishErrors, "error", "errors"))
 		if r.TargetRate > 0 && r.PublishRate < 0.9*r.TargetRate {
 			f("  note:          publishing fell behind the target of %.0f/s: raise --publishers, or the hub is saturated", r.TargetRate)
 		}
@@ -155,10 +166,11 @@ func (c chart) svg() template.HTML {
 	if ymax == 0 {
 		ymax = 1
 	}
-	ymax = niceCeil(ymax)
-	for i := 0; i <= 4; i++ {
-		v := ymax * float64(i) / 4
-		y := padT + plotH - plotH*float64(i)/4
+	ystep, yticks := niceTicks(ymax, 5)
+	ymax = ystep * float64(yticks)
+	for i := 0; i <= yticks; i++ {
+		v := ystep * float64(i)
+		y := padT + plotH - plotH*float64(i)/float64(yticks)
 		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="grid"/><text x="%.0f" y="%.1f" class="l" text-anchor="end">%s</text>`,
 			padL, padL+plotW, y, y, padL-6, y+4, short(v))
 	}
@@ -179,13 +191,15 @@ func (c chart) svg() template.HTML {
 		if xmax <= 0 {
 			xmax = 1
 		}
+		xstep, xticks := niceTicks(xmax, 6)
+		xmax = xstep * float64(xticks)
 		var pts strings.Builder
 		for i := range c.ys {
 			fmt.Fprintf(&pts, "%.1f,%.1f ", padL+plotW*c.xs[i]/xmax, padT+plotH-plotH*c.ys[i]/ymax)
 		}
 		fmt.Fprintf(&b, `<polyline points="%s" class="line"/>`, pts.String())
-		for i := 0; i <= 4; i++ {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="l" text-anchor="middle">%s</text>`, padL+plotW*float64(i)/4, padT+plotH+16, short(xmax*float64(i)/4))
+		for i := 0; i <= xticks; i++ {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" class="l" text-anchor="middle">%s</text>`, padL+plotW*float64(i)/float64(xticks), padT+plotH+16, short(xstep*float64(i)))
 		}
 	}
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" class="l" text-anchor="middle">%s</text>`, padL+plotW/2, chartH-10, template.HTMLEscapeString(c.xLabel))
@@ -194,15 +208,21 @@ func (c chart) svg() template.HTML {
 	return template.HTML(b.String())
 }
 
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v {
-			return m * p
+// niceTicks divides an axis from 0 to at least max into at most most steps of a round size
+// (1, 2 or 5 times a power of ten), so that every tick is a round number: it returns the
+// step and the number of steps, whose product is the axis's end.
+func niceTicks(max float64, most int) (step float64, n int) {
+	if max <= 0 {
+		return 1, 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(max/float64(most))))
+	for _, m := range []float64{1, 2, 5, 10, 20} {
+		step = m * p
+		if n = int(math.Ceil(max/step - 1e-9)); n <= most {
+			return step, n
 		}
 	}
-	return 10 * p
+	return step, n
 }
 
 func short(v float64) string {
@@ -220,13 +240,16 @@ var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
 <title>herald bench {{.R.Scenario}}</title>
 <style>
 body{font:15px/1.45 system-ui,sans-serif;margin:1.5rem auto;max-width:780px;padding:0 1rem;color:#1d2330}
-h1{font-size:1.4rem} pre{background:#f3f5f8;padding:.8rem;overflow-x:auto;font-size:13px}
+h1{font-size:1.4rem} table.sum{border-collapse:collapse;width:100%;font-size:14px;margin:.6rem 0 1rem}
+.sum th{text-align:left;vertical-align:top;white-space:nowrap;padding:.25rem .8rem .25rem 0;color:#555;font-weight:600}
+.sum td{padding:.25rem 0;overflow-wrap:anywhere}
+.sum tr{border-top:1px solid #e6e6e6}
 svg{width:100%;height:auto;margin:.6rem 0 1.2rem} .t{font-weight:600;font-size:14px} .l{font-size:11px;fill:#555}
 .frame{fill:none;stroke:#bbb} .grid{stroke:#e6e6e6} .bar{fill:#3867d6} .line{fill:none;stroke:#3867d6;stroke-width:2}
 </style></head><body>
 <h1>herald bench: {{.R.Scenario}}</h1>
 <p>Against <code>{{.R.HubURL}}</code>, started {{.R.Started.Format "2006-01-02 15:04:05 UTC"}}.</p>
-<pre>{{.Summary}}</pre>
+<table class="sum">{{range .Summary}}<tr><th scope="row">{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>
 {{.Latency}}
 {{.Deliveries}}
 {{.Connections}}
@@ -263,7 +286,28 @@ func (r *Result) WriteReport(w io.Writer) error {
 		}
 	}
 	return reportPage.Execute(w, map[string]any{
-		"R": r, "Summary": sum.String(),
+		"R": r, "Summary": summaryRows(sum.String()),
 		"Latency": lat.svg(), "Deliveries": del.svg(), "Connections": conns.svg(),
 	})
+}
+
+// summaryRow is one line of the summary, as the report's table shows it.
+type summaryRow struct{ Name, Value string }
+
+// summaryRows splits the summary's indented "name: value" lines into rows for the report's
+// table, which wraps long values to the page's width; the title line is left out (the page
+// says it in its heading).
+func summaryRows(summary string) []summaryRow {
+	var rows []summaryRow
+	for _, line := range strings.Split(summary, "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			continue
+		}
+		name, value, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		rows = append(rows, summaryRow{name, strings.Join(strings.Fields(value), " ")})
+	}
+	return rows
 }
