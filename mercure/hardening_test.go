@@ -1,6 +1,7 @@
 package mercure_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -170,5 +171,30 @@ func TestPublishRateLimitIgnoresTokenSpelling(t *testing.T) {
 	// A token granting something else has its own budget.
 	if status, _ := th.publishWith(token(t, pubKey, []string{"a"}, nil, time.Hour), url.Values{"topic": {"a"}}); status != http.StatusOK {
 		t.Fatalf("another grant: %d", status)
+	}
+}
+
+// The subscriptions listing's cursor names no update the reader may not receive.
+func TestSubscriptionsCursorLeaksNoPrivateID(t *testing.T) {
+	th := startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{}, 0)
+	reader := token(t, subKey, nil, []string{"/.well-known/mercure/subscriptions{/topic}{/subscriber}"}, time.Hour)
+	cursor := func() string {
+		req, _ := http.NewRequest(http.MethodGet, th.srv.URL+"/.well-known/mercure/subscriptions", nil)
+		req.Header.Set("Authorization", "Bearer "+reader)
+		status, body := do(t, req)
+		var doc struct {
+			LastEventID string `json:"lastEventID"`
+		}
+		if err := json.Unmarshal([]byte(body), &doc); status != http.StatusOK || err != nil {
+			t.Fatalf("listing: %d %s", status, body)
+		}
+		return doc.LastEventID
+	}
+	public := th.mustPublish(url.Values{"topic": {"news"}, "data": {"x"}})
+	waitFor(t, func() bool { return cursor() == public })
+	th.mustPublish(url.Values{"topic": {"https://example.com/orders/42"}, "id": {"order-42-refund"}, "private": {"on"}})
+	time.Sleep(100 * time.Millisecond) // dispatched
+	if got := cursor(); got == "order-42-refund" || got != "earliest" {
+		t.Fatalf("cursor %q after a private update the reader may not receive; want earliest", got)
 	}
 }

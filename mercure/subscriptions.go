@@ -1,6 +1,7 @@
 package mercure
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/history"
 )
 
 const (
@@ -115,10 +117,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	lastID := h.cfg.Hub.LastID()
-	if lastID == "" {
-		lastID = "earliest"
-	}
+	lastID := h.cursorFor(r.Context(), claims)
 	var list []subscriptionJSON
 	for _, sub := range h.cfg.Hub.Subscriptions() {
 		info, ok := sub.Info().(*subscriber)
@@ -157,4 +156,24 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		LastEventID   string             `json:"lastEventID"`
 		Subscriptions []subscriptionJSON `json:"subscriptions"`
 	}{jsonLDContext, self, "Subscriptions", lastID, list})
+}
+
+// cursorFor is the lastEventID of a subscriptions listing: the newest update's id when the
+// requester may receive that update (it is public, or its token allows one of its topics),
+// else "earliest".
+//
+// NOTE: the hub's newest update may be a private one on a topic the requester has nothing
+// to do with, and its id must not leak through this document any more than through a
+// subscribe response. Subscription events are not kept in the history, so "earliest" loses
+// the requester nothing.
+func (h *Handler) cursorFor(ctx context.Context, claims *auth.Claims) string {
+	id := h.cfg.Hub.LastID()
+	if id == "" {
+		return "earliest"
+	}
+	e, err := history.Get(ctx, h.cfg.Hub.Log(), id)
+	if err != nil || (e.Private && !auth.CanReceive(claims, e.Topics)) {
+		return "earliest"
+	}
+	return id
 }
