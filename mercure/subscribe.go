@@ -35,8 +35,15 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
+	v1, ok := h.parseV1Subscribe(w, r) // nil for a Mercure 0.x request
+	if !ok {
+		return
+	}
 	query := r.URL.Query()
 	selectors := query["topic"]
+	if v1 != nil {
+		selectors = v1.values() // checked already; the checks below pass
+	}
 	if len(selectors) == 0 {
 		h.fail(w, r, http.StatusBadRequest, "missing topic selector")
 		return
@@ -97,6 +104,9 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	lastEventID := r.Header.Get("Last-Event-ID")
+	if lastEventID == "" && v1 != nil {
+		lastEventID = v1.lastEventID // the header wins, then last_event_id, then lastEventID
+	}
 	if lastEventID == "" {
 		lastEventID = query.Get("lastEventID")
 	}
@@ -104,7 +114,12 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if asked && !usableLastEventID(lastEventID, h.cfg.MaxIDBytes) {
 		lastEventID = "earliest" // no update can have it: answered as an unknown id
 	}
-	filter, err := h.filter(selectors, claims)
+	var filter hub.Filter
+	if v1 != nil {
+		filter, err = h.v1Filter(v1, claims), nil
+	} else {
+		filter, err = h.filter(selectors, claims)
+	}
 	if err != nil {
 		h.fail(w, r, http.StatusBadRequest, err.Error())
 		return
@@ -157,7 +172,10 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if asked {
 		// Only in answer to a request: the header names where replay started (the id the
 		// client sent, or "earliest"), never anything about the hub's other updates.
-		hdr.Set("Last-Event-ID", sub.LastEventID())
+		if v1 == nil {
+			hdr.Set("Last-Event-ID", sub.LastEventID())
+		}
+		hdr.Set("Mercure-Last-Event-ID", sub.LastEventID()) // the 1.0 name, for both
 	}
 	var expires time.Time
 	if claims != nil {

@@ -307,7 +307,9 @@ func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 		// Browsers send the mercureAuthorization cookie only with credentials; "*" cannot
 		// be combined with them, so a wildcard policy serves anonymous subscribers only.
 		AllowCredentials: !slices.Contains(c.corsOrigins, "*"),
-		ExposedHeaders:   []string{"Last-Event-ID"},
+		ExposedHeaders:   []string{"Last-Event-ID", "Mercure-Last-Event-ID"},
+		// QUERY: Mercure 1.0 subscribers may send their parameters in a body.
+		AllowedMethods: append(slices.Clone(cors.DefaultMethods), mercure.MethodQuery),
 	}
 	if err := policy.Check(); err != nil {
 		return nil, fmt.Errorf("--cors-origins: %v", err)
