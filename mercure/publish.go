@@ -28,7 +28,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 		h.unauthorized(w, r, err)
 		return
 	}
-	claims, err := h.cfg.Publisher.Verify(token)
+	claims, err := h.verifyToken(r, token, true, false)
 	if err != nil {
 		h.unauthorized(w, r, err)
 		return

@@ -74,11 +74,11 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		h.unauthorized(w, r, err)
 		return
-	case h.cfg.Subscriber == nil:
+	case h.cfg.Subscriber == nil && h.cfg.V1.Subscriber == nil:
 		h.unauthorized(w, r, auth.ErrInvalidToken)
 		return
 	default:
-		c, err := h.cfg.Subscriber.Verify(token)
+		c, err := h.verifyToken(r, token, false, v1 != nil)
 		if err != nil {
 			h.unauthorized(w, r, err)
 			return

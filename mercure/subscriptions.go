@@ -121,7 +121,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		h.unauthorized(w, r, err)
 		return
 	}
-	claims, err := h.cfg.Subscriber.Verify(token)
+	claims, err := h.verifyToken(r, token, false, false)
 	if err != nil {
 		h.unauthorized(w, r, err)
 		return

@@ -70,8 +70,15 @@ func (h *Handler) parseV1Subscribe(w http.ResponseWriter, r *http.Request) (*v1S
 			break
 		}
 	}
-	if !v1 {
+	switch {
+	case !v1 && h.cfg.V1.Protocol == Protocol1:
+		h.fail(w, r, http.StatusBadRequest, "this hub serves Mercure 1.0 only: subscribe with match= or match_urlpattern=, not topic=")
+		return nil, false
+	case !v1:
 		return nil, true
+	case h.cfg.V1.Protocol == Protocol0:
+		h.fail(w, r, http.StatusBadRequest, "this hub serves Mercure 0.x only: subscribe with topic=")
+		return nil, false
 	}
 	var body []formPair
 	if r.Method == MethodQuery {

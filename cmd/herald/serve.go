@@ -49,6 +49,7 @@ type serveConfig struct {
 	maxBody                               int64
 	publishRate                           float64
 	logLevel, pprofAddr                   string
+	v1                                    v1Flags
 }
 
 func serveFlags(c *serveConfig) *flag.FlagSet {
@@ -83,6 +84,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "time given to in-flight requests and streams on SIGTERM or SIGINT")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address to serve Go's profiles on, at /debug/pprof/ (keep it on loopback or a private network; empty: off)")
+	addV1Flags(fs, &c.v1)
 	return fs
 }
 
@@ -139,6 +141,17 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	if err != nil {
 		return fmt.Errorf("subscriber key: %v", err)
 	}
+	v1, err := setupV1Keys(c, secret, logger)
+	if err != nil {
+		return err
+	}
+	defer v1.close()
+	if v1.pub != nil {
+		pubVerifier = v1.pub
+	}
+	if v1.sub != nil {
+		subVerifier = v1.sub
+	}
 
 	log, err := openStore(c)
 	if err != nil {
@@ -170,6 +183,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		PublishBurst:        c.publishBurst,
 		Takeover:            c.takeover,
 		Logger:              logger,
+		V1:                  v1.cfg,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bufio"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/heraldsse/herald/auth"
+)
+
+// The scenario: a pinned resource identifier lets a hub on plain HTTP at a
+// loopback address accept access tokens minted for https://localhost.
+func TestServeAccessTokensWithPinnedResource(t *testing.T) {
+	const key = "scenario-secret-0123456789abcdef"
+	const resource = "https://localhost/.well-known/mercure"
+	base, _, _ := startServe(t, "--issuer", "https://localhost", "--resource", resource, "--jwt-key", key, "--anonymous")
+	mint := func(iss, aud string, actions ...string) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"iss": iss, "aud": aud, "exp": time.Now().Add(time.Hour).Unix(),
+			"authorization_details": []any{map[string]any{"type": auth.DetailType, "actions": actions, "topics": []any{map[string]any{"match": "*"}}}},
+		})
+		tok.Header["typ"] = "at+jwt"
+		s, err := tok.SignedString([]byte(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	both := mint("https://localhost", resource, "publish", "subscribe")
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/.well-known/mercure?match=https://example.com/private", nil)
+	req.Header.Set("Authorization", "Bearer "+both)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("subscribe: %d", resp.StatusCode)
+	}
+	publish := func(tok string) int {
+		req, _ := http.NewRequest(http.MethodPost, base+"/.well-known/mercure", strings.NewReader(url.Values{"topic": {"https://example.com/private"}, "data": {"hi"}, "private": {"on"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := publish(mint("https://elsewhere", resource, "publish")); got != http.StatusUnauthorized {
+		t.Fatalf("untrusted issuer: %d", got)
+	}
+	if got := publish(mint("https://localhost", base+"/.well-known/mercure", "publish")); got != http.StatusUnauthorized {
+		t.Fatalf("the request's own URL as aud, with --resource pinned: %d", got)
+	}
+	if got := publish(both); got != http.StatusOK {
+		t.Fatalf("publish: %d", got)
+	}
+	// The private update reaches the subscriber through its subscribe grant.
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if sc.Text() == "data: hi" {
+			return
+		}
+	}
+	t.Fatalf("the subscriber never got the private update: %v", sc.Err())
+}
+
+func TestServeV1BadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--protocol", "2"},
+		{"--resource", "/relative"},
+		{"--issuer-key", "no-equals-sign"},
+		{"--issuer-jwks", "https://idp=ftp://x"},
+		{"--issuer-key", "https://idp=secret-0123456789abcdefghij", "--issuer-jwks", "https://idp=https://idp/jwks"},
+	} {
+		var c serveConfig
+		fs := serveFlags(&c)
+		if err := fs.Parse(append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--jwt-key", "k-0123456789abcdef0123456789"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		if err := serve(t.Context(), env{strings.NewReader(""), &strings.Builder{}, &strings.Builder{}}, &c, nil); err == nil {
+			t.Errorf("%q: serve started", args)
+		} else if strings.Contains(err.Error(), "secret-0123") {
+			t.Errorf("%q: the error repeats the key: %v", args, err)
+		}
+	}
+}
