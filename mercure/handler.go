@@ -200,6 +200,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", "GET, POST, QUERY")
 			h.fail(w, r, http.StatusMethodNotAllowed, "use GET to subscribe or POST to publish")
 		}
+	case path == MetadataPath:
+		h.metadata(w, r)
 	case h.cfg.Subscriptions && (path == subscriptionsPath || strings.HasPrefix(path, subscriptionsPath+"/")):
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")

@@ -64,7 +64,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var claims *auth.Claims
-	token, _, err := auth.TokenFromRequest(r)
+	token, _, err := h.tokenFrom(r, v1 != nil)
 	switch {
 	case errors.Is(err, auth.ErrNoToken):
 		if !h.cfg.Anonymous {

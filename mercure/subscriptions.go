@@ -113,7 +113,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Access needs a subscriber token allowed to receive the updates of this URL.
-	token, _, err := auth.TokenFromRequest(r)
+	token, _, err := h.tokenFrom(r, false)
 	if err != nil || h.cfg.Subscriber == nil {
 		if err == nil {
 			err = auth.ErrInvalidToken
@@ -131,7 +131,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		self = subscriptionsPath + "/" + rest
 	}
 	if !auth.CanReceive(claims, []string{self}) {
-		h.fail(w, r, http.StatusForbidden, "the token may not read these subscriptions")
+		h.forbidden(w, r, "the token may not read these subscriptions")
 		return
 	}
 

@@ -27,7 +27,14 @@ type V1Config struct {
 	// Protocol says which generations the hub serves: ProtocolBoth (the zero value),
 	// Protocol0 or Protocol1.
 	Protocol Protocol
+	// CookieName is the cookie that carries a 1.0 access token for browsers. Empty means
+	// DefaultCookieName. Its "__Secure-" prefix makes browsers keep it to HTTPS.
+	CookieName string
 }
+
+// DefaultCookieName is the cookie of Mercure 1.0 access tokens when V1Config.CookieName is
+// empty.
+const DefaultCookieName = "__Secure-mercure_access_token"
 
 // Protocol selects the Mercure generations a hub serves.
 type Protocol uint8

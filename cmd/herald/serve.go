@@ -281,6 +281,7 @@ func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(mercure.Path, m)
 	mux.Handle(mercure.Path+"/", m)
+	mux.Handle(mercure.MetadataPath, m)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))

@@ -28,6 +28,7 @@ func addV1Flags(fs *flag.FlagSet, f *v1Flags) {
 	fs.StringVar(&f.resource, "resource", "", "the hub's resource identifier (its public URL, such as https://example.com/.well-known/mercure): the aud access tokens must hold, and the base of URL patterns (default: derived from each request's scheme, host and path)")
 	fs.StringVar(&f.pubJWKS, "publisher-jwks-url", "", "verify publisher tokens (0.x) with the keys of the JWK Set at this URL instead of --publisher-jwt-key")
 	fs.StringVar(&f.subJWKS, "subscriber-jwks-url", "", "verify subscriber tokens (0.x) with the keys of the JWK Set at this URL instead of --subscriber-jwt-key")
+	fs.StringVar(&f.cookieName, "cookie-name", mercure.DefaultCookieName, "cookie that carries a Mercure 1.0 access token for browsers (HTTPS only with the __Secure- prefix)")
 	fs.StringVar(&f.protocol, "protocol", "both", "Mercure generations served: 0 (topic=, the mercure claim), 1 (match=, access tokens) or both")
 }
 
@@ -52,6 +53,10 @@ func setupV1(f *v1Flags, alg, pubKey, subKey string, logger *slog.Logger) (*v1Se
 	if s.cfg.Protocol, err = mercure.ParseProtocol(f.protocol); err != nil {
 		return nil, fmt.Errorf("--protocol: %v", err)
 	}
+	if f.cookieName == "" || strings.ContainsAny(f.cookieName, "()<>@,;:\\\"/[]?={} \t") {
+		return nil, fmt.Errorf("--cookie-name %q: not a cookie name", f.cookieName)
+	}
+	s.cfg.CookieName = f.cookieName
 	if f.resource != "" {
 		u, err := url.Parse(f.resource)
 		if err != nil || !u.IsAbs() || u.Host == "" {

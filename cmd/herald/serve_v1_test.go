@@ -76,6 +76,7 @@ func TestServeAccessTokensWithPinnedResource(t *testing.T) {
 func TestServeV1BadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--protocol", "2"},
+		{"--cookie-name", "a;b"},
 		{"--resource", "/relative"},
 		{"--issuer-key", "no-equals-sign"},
 		{"--issuer-jwks", "https://idp=ftp://x"},
