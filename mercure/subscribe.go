@@ -21,6 +21,8 @@ type subscriber struct {
 	uid       uuid.UUID // kept as 16 bytes, spelled out only when asked for
 	selectors []string
 	payload   json.RawMessage
+	matchers  []v1Matcher  // a 1.0 subscription's matchers; nil for 0.x
+	claims    *auth.Claims // a 1.0 subscription's token, for its payloads
 }
 
 // id is the subscriber's urn:uuid.
@@ -127,6 +129,9 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	info := &subscriber{uid: newUUID(), selectors: selectors}
 	if claims != nil {
 		info.payload = claims.Payload
+	}
+	if v1 != nil {
+		info.matchers, info.claims = v1.matchers, claims
 	}
 	ctx := r.Context()
 	sub, err := h.cfg.Hub.Subscribe(ctx, hub.SubscribeOptions{Filter: filter, LastEventID: lastEventID, Info: info})

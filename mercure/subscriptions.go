@@ -76,6 +76,10 @@ func (s *subscriber) describe(selector string, active bool) subscriptionJSON {
 
 // announce publishes one private update per selector saying that s subscribed or left.
 func (h *Handler) announce(s *subscriber, active bool) {
+	if s.matchers != nil {
+		h.announceV1(s, active) // a 1.0 subscriber: 1.0 events only
+		return
+	}
 	for _, sel := range s.selectors {
 		d := s.describe(sel, active)
 		d.Context = jsonLDContext
@@ -92,6 +96,9 @@ func (h *Handler) announce(s *subscriber, active bool) {
 
 // listSubscriptions handles GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]].
 func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
+	if h.listSubscriptionsV1(w, r) {
+		return
+	}
 	rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), subscriptionsPath), "/")
 	var wantTopic, wantSub string
 	if rest != "" {
@@ -142,7 +149,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 	var list []subscriptionJSON
 	for _, sub := range h.cfg.Hub.Subscriptions() {
 		info, ok := sub.Info().(*subscriber)
-		if !ok || (wantSub != "" && info.id() != wantSub) {
+		if !ok || info.matchers != nil || (wantSub != "" && info.id() != wantSub) {
 			continue
 		}
 		for _, sel := range info.selectors {

@@ -322,7 +322,7 @@ func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 		// Browsers send the mercureAuthorization cookie only with credentials; "*" cannot
 		// be combined with them, so a wildcard policy serves anonymous subscribers only.
 		AllowCredentials: !slices.Contains(c.corsOrigins, "*"),
-		ExposedHeaders:   []string{"Last-Event-ID", "Mercure-Last-Event-ID"},
+		ExposedHeaders:   []string{"Last-Event-ID", "Mercure-Last-Event-ID", "Link"},
 		// QUERY: Mercure 1.0 subscribers may send their parameters in a body.
 		AllowedMethods: append(slices.Clone(cors.DefaultMethods), mercure.MethodQuery),
 	}
