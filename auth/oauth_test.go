@@ -239,3 +239,28 @@ func TestAccessVerifierConfig(t *testing.T) {
 		t.Error("an HMAC secret as an ES256 key was accepted")
 	}
 }
+
+// What MintAccess signs, AccessVerifier accepts with the same grants.
+func TestMintAccessRoundTrip(t *testing.T) {
+	t.Parallel()
+	tok, err := auth.MintAccess(secret, "HS256", auth.AccessClaims{
+		Issuer: issuer, Audience: []string{resource}, Subject: "s",
+		Grants: []auth.AccessGrant{
+			{Actions: []string{auth.ActionPublish}, Topics: []auth.TopicGrant{{Match: "/books/:id", MatchType: auth.MatchURLPattern}}},
+			{Actions: []string{auth.ActionSubscribe}, Topics: []auth.TopicGrant{{Match: "a"}}, Payload: json.RawMessage(`{"u":1}`)},
+		},
+	}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := mustAccessVerifier(t, auth.Issuer{URL: issuer, Key: secret}).Verify(tok, resource, resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !auth.CanPublish(c, []string{"https://hub.example/books/1"}) || auth.CanPublish(c, []string{"a"}) || !auth.CanReceive(c, []string{"a"}) || string(c.PayloadFor("a")) != `{"u":1}` {
+		t.Fatalf("grants %+v", c)
+	}
+	if _, err := auth.MintAccess(secret, "HS256", auth.AccessClaims{Issuer: issuer, Audience: []string{resource}}, 0); err == nil {
+		t.Fatal("a token that never expires was minted")
+	}
+}

@@ -10,8 +10,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/heraldsse/herald/auth"
 )
 
 func runPublish(ctx context.Context, e env, args []string) int {
@@ -27,6 +25,8 @@ func runPublish(ctx context.Context, e env, args []string) int {
 	token := fs.String("token", "", "publisher JWT (default: minted from --jwt-key)")
 	jwtKey := fs.String("jwt-key", "", "HS256 secret to mint a publisher token with (also HERALD_JWT_KEY)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the hub")
+	issuer := fs.String("issuer", "", "mint a Mercure 1.0 access token from --jwt-key for this issuer `URL` (its aud is --hub, or the hub's --resource given as --audience)")
+	audience := fs.String("audience", "", "with --issuer: the hub's resource identifier `URL` (default: --hub)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: herald publish --hub URL --topic TOPIC --data DATA [flags]
 
@@ -54,7 +54,7 @@ Flags:
 		if key == "" {
 			return fail("a token is required: pass --token, or --jwt-key to mint one")
 		}
-		t, err := auth.Mint([]byte(key), "HS256", auth.Claims{Publish: topics}, 5*time.Minute)
+		t, err := mintPublisherToken([]byte(key), *issuer, *audience, *hub, topics)
 		if err != nil {
 			return fail("minting a token: %v", err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/internal/syncbuf"
 )
 
 // The scenario: a pinned resource identifier lets a hub on plain HTTP at a
@@ -93,4 +95,44 @@ func TestServeV1BadFlags(t *testing.T) {
 			t.Errorf("%q: the error repeats the key: %v", args, err)
 		}
 	}
+}
+
+// herald publish mints a 1.0 access token with --issuer, and herald listen subscribes with
+// match_urlpattern and a 1.0 token in the Authorization header: the tools speak 1.0 to a
+// hub that serves both generations.
+func TestToolsSpeakMercure1(t *testing.T) {
+	const key = "tools-secret-0123456789abcdefghij"
+	const resource = "https://localhost/.well-known/mercure"
+	base, _, _ := startServe(t, "--issuer", "https://localhost", "--resource", resource, "--jwt-key", key)
+	code, subTok, errOut := runTokenCmd(t, nil, "--oauth", "--jwt-key", key, "--issuer", "https://localhost", "--audience", resource, "--subscribe-urlpattern", "https://example.com/books/:id")
+	if code != 0 {
+		t.Fatalf("token: %s", errOut)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	var out syncbuf.Buffer
+	go func() {
+		var errBuf syncbuf.Buffer
+		c := run(ctx, env{strings.NewReader(""), &out, &errBuf}, []string{"listen", "--json", "-H", "Authorization: Bearer " + strings.TrimSpace(subTok),
+			base + "/.well-known/mercure?match_urlpattern=" + url.QueryEscape("https://example.com/books/:id")})
+		done <- result{c, out.String(), errBuf.String()}
+	}()
+	// Publish until the listener has the private update (it may not be subscribed yet).
+	for i := 0; !strings.Contains(out.String(), "secret-book"); i++ {
+		if i == 100 {
+			t.Fatalf("the listener never got the update: %q", out.String())
+		}
+		if code, _, errOut := runHerald(t, "", "publish", "--hub", base+"/.well-known/mercure", "--jwt-key", key, "--issuer", "https://localhost", "--audience", resource,
+			"--topic", "https://example.com/books/1", "--data", "secret-book", "--private"); code != 0 {
+			t.Fatalf("publish: %s", errOut)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
 }
