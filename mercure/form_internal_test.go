@@ -2,6 +2,7 @@ package mercure
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -21,4 +22,22 @@ func TestParseForm(t *testing.T) {
 			t.Errorf("parseForm(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func FuzzParseForm(f *testing.F) {
+	for _, s := range []string{"", "a=1&b=2", "a=%zz;b", "&&=&", "+%2B%", "m=%FF%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		pairs := parseForm(s)
+		if len(pairs) > strings.Count(s, "&")+1 {
+			t.Fatalf("%d pairs from %q", len(pairs), s)
+		}
+		for _, p := range pairs {
+			// Decoding never lengthens: every escape or "+" becomes one byte.
+			if len(p.name)+len(p.value) > len(s) {
+				t.Fatalf("pair %q longer than its input %q", p, s)
+			}
+		}
+	})
 }
