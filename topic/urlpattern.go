@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dunglas/go-urlpattern"
 )
@@ -39,6 +40,16 @@ type URLPattern struct {
 	base string
 	all  bool
 	p    *urlpattern.URLPattern
+	// last remembers the last topic matched and the answer, shared by every copy of the
+	// pattern (a URLPatternCache hands the same one to every subscriber that asks for it):
+	// the hub's dispatcher matches one update's topic against every such subscriber in
+	// turn, and parsing the topic as a URL is most of the cost.
+	last *atomic.Pointer[lastMatch]
+}
+
+type lastMatch struct {
+	topic string
+	ok    bool
 }
 
 // CompileURLPattern compiles pattern with base as its base URL. The pattern's regular
@@ -73,7 +84,7 @@ func CompileURLPattern(pattern, base string) (p URLPattern, err error) {
 		// hand to a client, so the error names the rule broken, not the library's reason.
 		return URLPattern{}, ErrInvalidURLPattern
 	}
-	return URLPattern{raw: pattern, base: base, p: up}, nil
+	return URLPattern{raw: pattern, base: base, p: up, last: new(atomic.Pointer[lastMatch])}, nil
 }
 
 // isAbsoluteBase reports whether base looks like an absolute URL with a scheme, which the
@@ -128,12 +139,47 @@ func (p URLPattern) Match(topic string) (ok bool) {
 	if p.p == nil {
 		return false
 	}
+	if l := p.last.Load(); l != nil && l.topic == topic {
+		return l.ok
+	}
 	defer func() {
 		if recover() != nil {
 			ok = false // an input the library cannot handle is no match, never a crash
 		}
+		p.last.Store(&lastMatch{topic: topic, ok: ok})
 	}()
-	return p.p.Test(topic, p.base)
+	base := p.base
+	if hasOwnAuthority(topic) {
+		base = "" // the base would be parsed for nothing: the topic does not use it
+	}
+	return p.p.Test(topic, base)
+}
+
+// hasOwnAuthority reports whether a URL parser would read topic without its base: it
+// starts with a scheme followed by "//", or with a scheme that is not special (WHATWG URL:
+// only a special scheme without "//", such as "https:x", may borrow from a base of the
+// same scheme).
+func hasOwnAuthority(topic string) bool {
+	i := 0
+	for i < len(topic) {
+		c := topic[i] | 0x20
+		if (c >= 'a' && c <= 'z') || (i > 0 && ((topic[i] >= '0' && topic[i] <= '9') || topic[i] == '+' || topic[i] == '-' || topic[i] == '.')) {
+			i++
+			continue
+		}
+		break
+	}
+	if i == 0 || i >= len(topic) || topic[i] != ':' {
+		return false
+	}
+	if strings.HasPrefix(topic[i+1:], "//") {
+		return true
+	}
+	switch strings.ToLower(topic[:i]) {
+	case "http", "https", "ws", "wss", "ftp", "file":
+		return false
+	}
+	return true
 }
 
 // DefaultURLPatternCacheSize is the number of compiled patterns a URLPatternCache keeps

@@ -45,6 +45,33 @@ func TestURLPatternMatch(t *testing.T) {
 	}
 }
 
+// The same topic asked twice gets the same answer (the second from the memo), and the
+// shortcut past the base URL changes no answer: relative and special-scheme topics that
+// borrow from the base still do.
+func TestURLPatternMemoAndBase(t *testing.T) {
+	t.Parallel()
+	p, err := topic.CompileURLPattern("https://hub.example/books/:id", hubURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		topic string
+		want  bool
+	}{
+		{"https://hub.example/books/1", true}, {"https://hub.example/books/1", true},
+		{"/books/2", true}, {"/books/2", true},
+		{"https:/books/3", true}, // special scheme, no "//": resolved against the base
+		{"https:books/4", false}, // relative to the base's path: /.well-known/books/4
+		{"HTTPS://HUB.example/books/5", true},
+		{"urn:books:6", false},
+		{"https://other.example/books/1", false}, {"https://hub.example/books/1", true},
+	} {
+		if got := p.Match(tt.topic); got != tt.want {
+			t.Errorf("Match(%q) = %v, want %v", tt.topic, got, tt.want)
+		}
+	}
+}
+
 func TestURLPatternRefusesHostilePatterns(t *testing.T) {
 	t.Parallel()
 	for name, tt := range map[string]struct {
