@@ -48,6 +48,12 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, status, reason)
 		return
 	}
+	if claims.FromAccessToken() {
+		if reason := h.checkV1Topics(r, u.Topics); reason != "" {
+			h.fail(w, r, http.StatusBadRequest, reason)
+			return
+		}
+	}
 	if !auth.CanPublish(claims, u.Topics) {
 		h.forbidden(w, r, "the token may not publish to these topics")
 		return
