@@ -83,6 +83,9 @@ func (h *Handler) listSubscriptionsV1(w http.ResponseWriter, r *http.Request) bo
 	switch {
 	case h.cfg.V1.Protocol == Protocol0:
 		return false
+	case rest != "" && !isV1SubscriptionsPath(rest) && h.cfg.V1.Protocol == Protocol1:
+		h.fail(w, r, http.StatusBadRequest, "this hub serves Mercure 1.0 only: /subscriptions/{match_type}/{match}[/{subscriber}]")
+		return true
 	case rest != "" && !isV1SubscriptionsPath(rest):
 		return false
 	case rest == "" && h.cfg.V1.Protocol != Protocol1 && (tokErr != nil || !auth.IsAccessToken(token)):

@@ -143,3 +143,19 @@ func TestPublishTypeMercureIsReserved(t *testing.T) {
 		t.Fatalf("type=mercure: %d %s", status, body)
 	}
 }
+
+func TestSubscriptionsAPIProtocol1(t *testing.T) {
+	th := startV1Hub(t, mercure.Config{Subscriptions: true, V1: mercure.V1Config{Protocol: mercure.Protocol1}})
+	tok := accessToken(t, subKey, th.url(), nil, grant([]string{"subscribe"}, exactTopic("*")))
+	for path, want := range map[string]int{
+		"/.well-known/mercure/subscriptions":                 200,
+		"/.well-known/mercure/subscriptions/exact/a":         200,
+		"/.well-known/mercure/subscriptions/https%3A%2F%2Fa": 400, // the 0.x form
+	} {
+		req, _ := http.NewRequest(http.MethodGet, th.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if status, body := do(t, req); status != want {
+			t.Errorf("%s: %d %s, want %d", path, status, body, want)
+		}
+	}
+}

@@ -136,3 +136,33 @@ func TestToolsSpeakMercure1(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A page on an allowed origin may subscribe with QUERY (a preflighted method) and read the
+// 1.0 headers: Mercure-Last-Event-ID, and Link from the subscriptions API.
+func TestServeCORSForMercure1(t *testing.T) {
+	base, _, _ := startServe(t, "--cors-origins", "https://app.example.com")
+	req, _ := http.NewRequest(http.MethodOptions, base+"/.well-known/mercure", nil)
+	req.Header.Set("Origin", "https://app.example.com")
+	req.Header.Set("Access-Control-Request-Method", "QUERY")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if methods := resp.Header.Get("Access-Control-Allow-Methods"); !strings.Contains(methods, "QUERY") {
+		t.Errorf("preflight allows %q, want QUERY among them", methods)
+	}
+	req, _ = http.NewRequest(http.MethodGet, base+"/.well-known/mercure?match=a&last_event_id=earliest", nil)
+	req.Header.Set("Origin", "https://app.example.com")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	resp, err = http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	exposed := resp.Header.Get("Access-Control-Expose-Headers")
+	if resp.Header.Get("Mercure-Last-Event-ID") != "earliest" || !strings.Contains(exposed, "Mercure-Last-Event-ID") || !strings.Contains(exposed, "Link") {
+		t.Errorf("Mercure-Last-Event-ID %q, exposed %q", resp.Header.Get("Mercure-Last-Event-ID"), exposed)
+	}
+}
