@@ -2,11 +2,14 @@
 // backpressure and replay, with no HTTP inside.
 //
 // A publish appends the update to a history.Log and returns as soon as the log has
-// acknowledged it; it never waits for subscribers. One dispatcher per hub follows the log,
-// encodes each update to its wire bytes once, and hands the same bytes to the bounded queue
-// of every subscriber that may see it. A subscriber whose queue overflows is ended with a
-// reason ([ErrSlowConsumer]); it comes back with its last event id and the hub replays what
-// it missed from the log, so nothing is lost and nobody else waits.
+// acknowledged it; it never waits for subscribers. A dispatcher follows the log, encodes
+// each update to its wire bytes once, and hands the same bytes to the bounded queue of every
+// subscriber of its exact topics. A second dispatcher does the same for the subscribers
+// with other selectors ("*", URI templates), which must be matched against each update:
+// however costly their selectors, the subscribers of exact topics never wait for them, and
+// it matches them without the lock that subscribing takes. A subscriber whose queue
+// overflows is ended with a reason ([ErrSlowConsumer]); it comes back with its last event id
+// and the hub replays what it missed from the log, so nothing is lost and nobody else waits.
 package hub
 
 import (
@@ -15,10 +18,12 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/sse"
+	"github.com/heraldsse/herald/topic"
 )
 
 // DefaultQueueSize is the number of events a subscriber may have waiting when
@@ -53,17 +58,24 @@ type Hub struct {
 	queueSize int
 	logger    *slog.Logger
 
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the dispatcher has stopped
+	cancel      context.CancelFunc
+	dispatchers sync.WaitGroup // the two dispatchers
+	memo        topic.Memo     // the general dispatcher's
+	gaps        atomic.Int64   // history gaps the exact dispatcher met
 
 	mu           sync.Mutex
 	closed       bool
-	dispatched   history.Pos // last position fanned out
+	dispatched   history.Pos // last position fanned out to exact subscribers
 	dispatchedID string      // its update id, "" when none
 	exact        map[string]*topicIndex
-	general      map[*Subscription]struct{} // subscribers with non-exact selectors
-	count        int
-	onChange     []func()
+	// general holds the subscriptions with a selector that is not an exact topic. They
+	// are served by the general dispatcher alone (their exact topics too), so that each
+	// subscription's updates come from one dispatcher, in order.
+	general     map[*Subscription]struct{}
+	generalSnap []*Subscription // general as a slice, never modified; nil once general changed
+	gDispatched history.Pos     // last position the general dispatcher took up
+	count       int
+	onChange    []func()
 }
 
 // New starts a hub on cfg.Log. Updates already in the log are not delivered live; they are
@@ -76,7 +88,6 @@ func New(cfg Config) (*Hub, error) {
 		log:       cfg.Log,
 		queueSize: cfg.QueueSize,
 		logger:    cfg.Logger,
-		done:      make(chan struct{}),
 		exact:     make(map[string]*topicIndex),
 		general:   make(map[*Subscription]struct{}),
 	}
@@ -93,9 +104,11 @@ func New(cfg Config) (*Hub, error) {
 		cancel()
 		return nil, err
 	}
-	h.dispatched = start.Pos
-	h.dispatchedID = start.ID
-	go h.dispatch(ctx, start.Pos)
+	h.dispatched, h.dispatchedID = start.Pos, start.ID
+	h.gDispatched = start.Pos
+	h.dispatchers.Add(2)
+	go h.dispatch(ctx, start.Pos, h.fanOutExact, h.resetExact)
+	go h.dispatch(ctx, start.Pos, func(entries []history.Entry) { h.fanOutGeneral(ctx, entries) }, h.resetGeneral)
 	return h, nil
 }
 
@@ -121,6 +134,10 @@ func (h *Hub) Publish(ctx context.Context, u history.Update) (history.Entry, err
 	return h.log.Append(ctx, u)
 }
 
+// HistoryGaps returns how many times the dispatcher found a gap in the log it follows
+// (entries trimmed before it read them, or lost by the store) and ended every stream.
+func (h *Hub) HistoryGaps() int64 { return h.gaps.Load() }
+
 // Log returns the hub's history.
 func (h *Hub) Log() history.Log { return h.log }
 
@@ -137,14 +154,14 @@ func (h *Hub) Close() error {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		<-h.done
+		h.dispatchers.Wait()
 		return nil
 	}
 	h.closed = true
 	subs := h.allLocked()
 	h.mu.Unlock()
 	h.cancel()
-	<-h.done
+	h.dispatchers.Wait()
 	for _, s := range subs {
 		s.end(ErrHubClosed)
 	}
@@ -173,16 +190,15 @@ func (h *Hub) allLocked() []*Subscription {
 	return subs
 }
 
-// dispatch follows the log and fans each entry out. It restarts after transient errors
-// and, after a gap, ends every subscription so that each resumes through replay.
-func (h *Hub) dispatch(ctx context.Context, after history.Pos) {
-	defer close(h.done)
+// dispatch follows the log and hands each batch of entries to fanOut. It restarts after
+// transient errors and, after a gap, calls reset, which ends the subscriptions it serves so
+// that each resumes through replay.
+func (h *Hub) dispatch(ctx context.Context, after history.Pos, fanOut func([]history.Entry), reset func(history.Entry)) {
+	defer h.dispatchers.Done()
 	backoff := 50 * time.Millisecond
 	for {
 		err := h.log.Follow(ctx, after, func(entries []history.Entry) error {
-			for i := range entries {
-				h.fanOut(&entries[i])
-			}
+			fanOut(entries)
 			after = entries[len(entries)-1].Pos
 			backoff = 50 * time.Millisecond
 			return nil
@@ -194,7 +210,7 @@ func (h *Hub) dispatch(ctx context.Context, after history.Pos) {
 			h.logger.Warn("hub: history gap; ending every stream so that each resumes from history", "err", err)
 			newest, nerr := h.newest(ctx)
 			if nerr == nil {
-				h.resetAfterGap(newest)
+				reset(newest)
 				after = newest.Pos
 				continue
 			}
@@ -210,44 +226,116 @@ func (h *Hub) dispatch(ctx context.Context, after history.Pos) {
 	}
 }
 
-// resetAfterGap ends every subscription: the hub cannot vouch for what they missed.
-func (h *Hub) resetAfterGap(newest history.Entry) {
+// resetExact ends the subscriptions of exact topics after the exact dispatcher met a gap:
+// the hub cannot vouch for what they missed.
+func (h *Hub) resetExact(newest history.Entry) {
+	h.gaps.Add(1) // counted by one dispatcher only: both follow the same log
 	h.mu.Lock()
 	h.dispatched, h.dispatchedID = newest.Pos, newest.ID
-	subs := h.allLocked()
+	var subs []*Subscription
+	for _, ix := range h.exact {
+		for _, s := range ix.subs {
+			if s != nil {
+				subs = append(subs, s) // a subscription of several topics is ended twice: harmless
+			}
+		}
+	}
 	h.mu.Unlock()
 	for _, s := range subs {
 		s.end(ErrHistoryGap)
 	}
 }
 
-// fanOut encodes e once and queues it for every subscriber that may see it.
-func (h *Hub) fanOut(e *history.Entry) {
-	wire, err := sse.AppendEvent(nil, sse.Event{ID: e.ID, Type: e.Type, Data: e.Data, Retry: e.Retry})
-	if err != nil {
-		// Publish validated the update, so only a store written by something else can get
-		// here. Skip it rather than break every stream.
-		h.logger.Error("hub: stored update cannot be encoded; skipped", "id", e.ID, "err", err)
-	}
-	ev := &event{pos: e.Pos, wire: wire}
+// resetGeneral is resetExact for the general dispatcher's subscriptions.
+func (h *Hub) resetGeneral(newest history.Entry) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.dispatched, h.dispatchedID = e.Pos, e.ID
-	if wire == nil {
-		return
+	h.gDispatched = newest.Pos
+	subs := h.generalLocked()
+	h.mu.Unlock()
+	for _, s := range subs {
+		s.end(ErrHistoryGap)
 	}
-	for _, t := range e.Topics {
-		if ix := h.exact[t]; ix != nil {
-			for _, s := range ix.subs {
-				if s != nil {
-					s.offer(ev, e, true)
+}
+
+// encode returns e's wire bytes.
+func encode(e *history.Entry) ([]byte, error) {
+	return sse.AppendEvent(nil, sse.Event{ID: e.ID, Type: e.Type, Data: e.Data, Retry: e.Retry})
+}
+
+// fanOutExact encodes each entry once and queues it for every subscriber of its topics.
+func (h *Hub) fanOutExact(entries []history.Entry) {
+	for i := range entries {
+		e := &entries[i]
+		wire, err := encode(e)
+		if err != nil {
+			// Publish validated the update, so only a store written by something else can
+			// get here. Skip it rather than break every stream.
+			h.logger.Error("hub: stored update cannot be encoded; skipped", "id", e.ID, "err", err)
+			wire = nil
+		}
+		ev := &event{pos: e.Pos, wire: wire}
+		h.mu.Lock()
+		h.dispatched, h.dispatchedID = e.Pos, e.ID
+		if wire != nil {
+			for _, t := range e.Topics {
+				if ix := h.exact[t]; ix != nil {
+					for _, s := range ix.subs {
+						if s != nil {
+							s.offer(ev, e, true, nil)
+						}
+					}
 				}
 			}
 		}
+		h.mu.Unlock()
 	}
-	for s := range h.general {
-		s.offer(ev, e, false)
+}
+
+// fanOutGeneral matches each entry against the general subscribers and queues it for those
+// it selects. The matching runs without the hub's lock, on a snapshot taken together with
+// the position: a subscription made after the snapshot starts live after these entries
+// (its livePos), so its replay covers them, and one closed since is skipped by offer.
+func (h *Hub) fanOutGeneral(ctx context.Context, entries []history.Entry) {
+	last := &entries[len(entries)-1]
+	h.mu.Lock()
+	subs := h.generalLocked()
+	h.gDispatched = last.Pos
+	h.mu.Unlock()
+	if len(subs) == 0 {
+		return
 	}
+	for i := range entries {
+		if ctx.Err() != nil {
+			return // Close: stop matching, every subscription is ending
+		}
+		e := &entries[i]
+		wire, err := encode(e)
+		if err != nil {
+			continue // the exact dispatcher logs it
+		}
+		ev := &event{pos: e.Pos, wire: wire}
+		// Subscribers that share a compiled template are matched against it once.
+		h.memo.Reset(e.Topics)
+		for k, s := range subs {
+			if k%64 == 63 && ctx.Err() != nil {
+				return
+			}
+			s.offer(ev, e, false, &h.memo)
+		}
+	}
+}
+
+// generalLocked returns the general subscribers as a slice that nobody modifies, building
+// it again only after a subscribe or close changed them. The caller holds h.mu.
+func (h *Hub) generalLocked() []*Subscription {
+	if h.generalSnap == nil && len(h.general) > 0 {
+		snap := make([]*Subscription, 0, len(h.general))
+		for s := range h.general {
+			snap = append(snap, s)
+		}
+		h.generalSnap = snap
+	}
+	return h.generalSnap
 }
 
 // OnChange registers fn to be called, without locks held, after every subscribe and

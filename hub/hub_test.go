@@ -14,6 +14,7 @@ import (
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/sse"
+	"github.com/heraldsse/herald/topic"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -117,6 +118,21 @@ func TestFilterExactTemplateAndPrivate(t *testing.T) {
 }
 
 func TestReplaySeamUnderConcurrentPublishing(t *testing.T) {
+	set, _ := topic.CompileSet([]string{"{t}"})
+	for _, tc := range []struct {
+		name   string
+		filter hub.Filter
+	}{
+		{"exact", hub.Filter{Exact: []string{"t"}}},
+		// A subscriber of a template is served by the other dispatcher, which matches
+		// without the hub's lock: its seam must hold as well.
+		{"template", hub.Filter{Selectors: set}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testReplaySeam(t, tc.filter) })
+	}
+}
+
+func testReplaySeam(t *testing.T, filter hub.Filter) {
 	h := newHub(t, 100000)
 	ctx := context.Background()
 	const total = 2000
@@ -133,7 +149,7 @@ func TestReplaySeamUnderConcurrentPublishing(t *testing.T) {
 	<-started
 	// Subscribe from "earliest" while publishing goes on: replay and live must meet with
 	// no gap and no duplicate.
-	sub, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}, LastEventID: "earliest"})
+	sub, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: filter, LastEventID: "earliest"})
 	if err != nil {
 		t.Fatal(err)
 	}

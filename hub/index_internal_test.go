@@ -152,7 +152,7 @@ func TestTopicIndexSlotsApartFromTopics(t *testing.T) {
 		ok := true
 		for {
 			for _, r := range readers {
-				ok = ok && r.wants(e, false)
+				ok = ok && r.wants(e, false, nil)
 			}
 			select {
 			case <-stop:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/sse"
+	"github.com/heraldsse/herald/topic"
 )
 
 // Filter says which updates a subscriber receives: those with a topic (canonical or
@@ -17,9 +18,13 @@ type Filter struct {
 	// Exact lists selectors that match one topic string exactly. The hub indexes them, so
 	// an update only visits the subscribers of its own topics.
 	Exact []string
-	// Match reports whether the subscriber's other selectors ("*", URI templates) select a
-	// topic. Nil when it has none. It must be safe for concurrent use and fast: it runs on
-	// the dispatcher for every update.
+	// Selectors holds the subscriber's other selectors ("*", URI templates), compiled. The
+	// hub matches each update against a compiled template once however many subscribers
+	// share it (compile them with one topic.Matcher so that they do).
+	Selectors topic.Set
+	// Match reports whether the subscriber's other selectors select a topic, for selectors
+	// that Selectors cannot express. Nil when it has none. It must be safe for concurrent
+	// use and fast: it runs on the general dispatcher for every update.
 	Match func(topic string) bool
 	// Private reports whether the subscriber may receive a private update with these
 	// topics. Nil means it receives no private update.
@@ -40,6 +45,9 @@ type SubscribeOptions struct {
 type event struct {
 	pos  history.Pos
 	wire []byte
+	// ephemeral events are not in the log (see Hub.PublishEphemeral): they have no
+	// position and leave the cursor alone.
+	ephemeral bool
 }
 
 // Subscription is one subscriber's view of the hub: replay first, then live updates.
@@ -50,7 +58,7 @@ type Subscription struct {
 	filter  Filter
 	exact   []string // the exact topics, each once, sorted; never changed
 	slots   []int    // slots[k]: s's place in the index of exact[k]; the hub's lock guards it
-	general bool
+	general bool     // served by the general dispatcher, and then in no topic index
 	info    any
 
 	replay      bool
@@ -58,7 +66,7 @@ type Subscription struct {
 	livePos     history.Pos // updates after this come through the queue
 	lastEventID string      // reconciliation id for the client
 
-	offered history.Pos // dispatcher only: last update offered, to visit each once
+	offered history.Pos // s's dispatcher only: last update offered, to visit each once
 
 	mu     sync.Mutex
 	ready  chan struct{} // holds a token when the queue has news; made by Ready
@@ -87,6 +95,9 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 		s.exact = slices.Clone(opts.Exact)
 		slices.Sort(s.exact)
 		s.exact = slices.Clip(slices.Compact(s.exact))
+	}
+	s.general = opts.Match != nil || opts.Selectors.Len() > 0
+	if !s.general {
 		s.slots = make([]int, len(s.exact))
 	}
 	switch opts.LastEventID {
@@ -100,7 +111,7 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 			s.replay, s.lastEventID = true, "earliest"
 		case err != nil:
 			return nil, err
-		case !s.wants(&e, false):
+		case !s.wants(&e, false, nil):
 			// NOTE: an id of an update this subscriber may not receive is answered exactly
 			// as an unknown one. Otherwise the answer (the id echoed, or replay starting
 			// after it) would tell anyone who guesses an id that the update exists.
@@ -109,29 +120,35 @@ func (h *Hub) Subscribe(ctx context.Context, opts SubscribeOptions) (*Subscripti
 			s.replay, s.replayFrom, s.lastEventID = true, e.Pos, opts.LastEventID
 		}
 	}
-	s.general = opts.Match != nil
 
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return nil, ErrHubClosed
 	}
+	// The subscription goes live after the last update its dispatcher took up; replay
+	// covers everything up to there.
 	s.livePos = h.dispatched
+	if s.general {
+		s.livePos = h.gDispatched
+	}
 	if !s.replay {
-		s.cursor = h.dispatched
+		s.cursor = s.livePos
 	} else {
 		s.cursor = s.replayFrom
 	}
-	for k, t := range s.exact {
-		ix := h.exact[t]
-		if ix == nil {
-			ix = &topicIndex{}
-			h.exact[t] = ix
-		}
-		ix.add(s, k)
-	}
 	if s.general {
 		h.general[s] = struct{}{}
+		h.generalSnap = nil
+	} else {
+		for k, t := range s.exact {
+			ix := h.exact[t]
+			if ix == nil {
+				ix = &topicIndex{}
+				h.exact[t] = ix
+			}
+			ix.add(s, k)
+		}
 	}
 	h.count++
 	h.mu.Unlock()
@@ -153,31 +170,52 @@ func (s *Subscription) namesExactly(topic string) bool {
 	return slices.Contains(s.exact, topic)
 }
 
-// wants reports whether the filter selects e.
-func (s *Subscription) wants(e *history.Entry, matched bool) bool {
-	if !matched {
-		for _, t := range e.Topics {
-			if s.namesExactly(t) || (s.filter.Match != nil && s.filter.Match(t)) {
-				matched = true
-				break
-			}
-		}
-		if !matched {
-			return false
-		}
+// wants reports whether the filter selects e. matched says an exact topic already did;
+// memo, when not nil, was reset for e's topics.
+func (s *Subscription) wants(e *history.Entry, matched bool, memo *topic.Memo) bool {
+	if !matched && !s.selects(e.Topics, memo) {
+		return false
 	}
 	return !e.Private || (s.filter.Private != nil && s.filter.Private(e.Topics))
 }
 
-// offer queues ev when s wants it. It runs on the dispatcher with the hub lock held.
-func (s *Subscription) offer(ev *event, e *history.Entry, exactHit bool) {
+// selects reports whether one of s's selectors selects one of topics.
+func (s *Subscription) selects(topics []string, memo *topic.Memo) bool {
+	for _, t := range topics {
+		if s.namesExactly(t) {
+			return true
+		}
+	}
+	if sel := &s.filter.Selectors; sel.Len() > 0 {
+		if memo != nil && sel.MatchAnyMemo(memo) || memo == nil && sel.MatchAny(topics) {
+			return true
+		}
+	}
+	if s.filter.Match != nil {
+		for _, t := range topics {
+			if s.filter.Match(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// offer queues ev when s wants it. It runs on s's dispatcher: for an exact subscriber
+// with the hub lock held, for a general one without.
+func (s *Subscription) offer(ev *event, e *history.Entry, exactHit bool, memo *topic.Memo) {
 	if s.offered == ev.pos {
 		return // already visited through another of the update's topics
 	}
-	if !s.wants(e, exactHit) {
+	if !s.wants(e, exactHit, memo) {
 		return
 	}
 	s.offered = ev.pos
+	s.push(ev)
+}
+
+// push queues ev, or ends s when its queue is full.
+func (s *Subscription) push(ev *event) {
 	s.mu.Lock()
 	if s.err != nil {
 		s.mu.Unlock()
@@ -260,7 +298,7 @@ func (s *Subscription) Replay(ctx context.Context, write func(wire []byte) error
 				break
 			}
 			after = e.Pos
-			if !s.wants(e, false) {
+			if !s.wants(e, false, nil) {
 				continue
 			}
 			if buf, err = sse.AppendEvent(buf, sse.Event{ID: e.ID, Type: e.Type, Data: e.Data, Retry: e.Retry}); err != nil {
@@ -309,7 +347,9 @@ func (s *Subscription) Drain(dst [][]byte) ([][]byte, error) {
 	s.queue = s.spare[:0]
 	cursor := s.cursor
 	for _, ev := range q {
-		if cursor.Less(ev.pos) {
+		if ev.ephemeral {
+			dst = append(dst, ev.wire)
+		} else if cursor.Less(ev.pos) {
 			dst = append(dst, ev.wire)
 			cursor = ev.pos
 		}
@@ -349,15 +389,19 @@ func (s *Subscription) Close() {
 		return
 	}
 	s.closed = true
-	for k, t := range s.exact {
-		if ix := h.exact[t]; ix != nil {
-			ix.remove(s, k)
-			if ix.live == 0 {
-				delete(h.exact, t)
+	if s.general {
+		delete(h.general, s)
+		h.generalSnap = nil
+	} else {
+		for k, t := range s.exact {
+			if ix := h.exact[t]; ix != nil {
+				ix.remove(s, k)
+				if ix.live == 0 {
+					delete(h.exact, t)
+				}
 			}
 		}
 	}
-	delete(h.general, s)
 	h.count--
 	h.mu.Unlock()
 	s.end(ErrHubClosed)

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/sse"
 	"github.com/heraldsse/herald/topic"
@@ -73,6 +74,10 @@ type Config struct {
 	// MaxTopicBytes bounds the length of one topic or selector (400 past it). Zero means
 	// DefaultMaxTopicBytes.
 	MaxTopicBytes int
+	// SelectorLimits bounds what the URI templates of one subscription may cost to match
+	// (400 past it): variables and bytes, per template and for all of a stream's templates.
+	// Zero fields mean topic's defaults.
+	SelectorLimits topic.Limits
 	// MaxIDBytes bounds the length of an update id a publisher chooses (400 past it). Zero
 	// means DefaultMaxIDBytes.
 	MaxIDBytes int
@@ -119,6 +124,7 @@ type Handler struct {
 	streams   sync.WaitGroup
 	metrics   *Metrics
 	direct    *directPool // nil unless Config.Takeover
+	subEvents subEvents   // used when Config.Subscriptions
 	v1        v1State
 }
 
@@ -145,6 +151,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxTopicBytes <= 0 {
 		cfg.MaxTopicBytes = DefaultMaxTopicBytes
 	}
+	cfg.SelectorLimits = cfg.SelectorLimits.WithDefaults()
 	if cfg.MaxIDBytes <= 0 {
 		cfg.MaxIDBytes = DefaultMaxIDBytes
 	}
@@ -169,6 +176,7 @@ func New(cfg Config) (*Handler, error) {
 	if h.logger == nil {
 		h.logger = slog.Default()
 	}
+	h.subEvents.h = h
 	if cfg.Takeover {
 		h.direct = newDirectPool(h)
 	}
@@ -253,6 +261,7 @@ func (h *Handler) Shutdown(deadline time.Time) {
 	if h.direct != nil {
 		h.direct.close() // every stream is over: stop the writers
 	}
+	h.subEvents.stop() // after the streams, whose ends queue events
 }
 
 // Ready reports whether the hub can serve: it is not shutting down and its history store
@@ -265,6 +274,12 @@ func (h *Handler) Ready(ctx context.Context) error {
 	}
 	if _, _, err := h.cfg.Hub.Log().Newest(ctx); err != nil {
 		return fmt.Errorf("mercure: history store: %w", err)
+	}
+	// A store whose reads work may still refuse publishes (a Redis failover in progress).
+	if c, ok := h.cfg.Hub.Log().(history.Checker); ok {
+		if err := c.Check(ctx); err != nil {
+			return fmt.Errorf("mercure: history store: %w", err)
+		}
 	}
 	return nil
 }

@@ -46,7 +46,12 @@ type testHub struct {
 // queueSize 0 means the hub's default.
 func startHub(t *testing.T, cfg mercure.Config, retention history.Retention, queueSize int) *testHub {
 	t.Helper()
-	log := history.NewMemory(retention, nil)
+	return startHubOn(t, cfg, history.NewMemory(retention, nil), queueSize)
+}
+
+// startHubOn is startHub on log, which the hub closes when the test ends.
+func startHubOn(t *testing.T, cfg mercure.Config, log history.Log, queueSize int) *testHub {
+	t.Helper()
 	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, err := hub.New(hub.Config{Log: log, QueueSize: queueSize, Logger: logger})

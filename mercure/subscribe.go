@@ -149,7 +149,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	released = true // from here on, end releases it
 	h.metrics.Subscribes.Add(1)
 	if h.cfg.Subscriptions {
-		h.announce(info, true)
+		h.subEvents.add(info, true)
 	}
 	// end runs once the stream is over, here or, for a taken-over connection, in the pool.
 	end := func(err error) {
@@ -163,7 +163,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		}
 		sub.Close()
 		if h.cfg.Subscriptions {
-			h.announce(info, false)
+			h.subEvents.add(info, false) // queued: this may run on a writer of many streams
 		}
 		h.metrics.Unsubscribes.Add(1)
 		h.conns.release(ip)
@@ -215,13 +215,14 @@ func (h *Handler) filter(selectors []string, claims *auth.Claims) (hub.Filter, e
 		}
 	}
 	if len(others) > 0 {
-		set, err := h.matcher.CompileSet(others)
-		if err != nil && set.Len() == 0 {
+		// Every update is matched against every template of every stream: refuse what
+		// would cost more than the limits allow, before compiling anything.
+		if err := h.cfg.SelectorLimits.Check(others); err != nil {
 			return f, err
 		}
 		// A selector that is not a valid template still matches its own text (see
 		// topic.Compile), as the draft reads any string as a selector.
-		f.Match = set.Match
+		f.Selectors, _ = h.matcher.CompileSet(others)
 	}
 	if claims != nil && len(claims.Subscribe) > 0 {
 		f.Private = func(topics []string) bool { return auth.CanReceive(claims, topics) }

@@ -1,7 +1,6 @@
 package mercure
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -10,15 +9,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldsse/herald/auth"
-	"github.com/heraldsse/herald/history"
 )
 
 const (
 	subscriptionsPath = Path + "/subscriptions"
 	jsonLDContext     = "https://mercure.rocks/"
 )
-
-func newSubscriberID() string { return "urn:uuid:" + newUUID().String() }
 
 func newUUID() uuid.UUID {
 	id, err := uuid.NewV7()
@@ -71,26 +67,6 @@ func (s *subscriber) describe(selector string, active bool) subscriptionJSON {
 		Subscriber: s.id(),
 		Active:     active,
 		Payload:    s.payload,
-	}
-}
-
-// announce publishes one private update per selector saying that s subscribed or left.
-func (h *Handler) announce(s *subscriber, active bool) {
-	if s.matchers != nil {
-		h.announceV1(s, active) // a 1.0 subscriber: 1.0 events only
-		return
-	}
-	for _, sel := range s.selectors {
-		d := s.describe(sel, active)
-		d.Context = jsonLDContext
-		data, err := json.Marshal(d)
-		if err != nil {
-			continue
-		}
-		u := history.Update{ID: newSubscriberID(), Topics: []string{d.ID}, Private: true, Data: string(data)}
-		if _, err := h.cfg.Hub.Publish(context.Background(), u); err != nil {
-			h.logger.Warn("mercure: subscription event not published", "err", err)
-		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package mercure
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -50,20 +49,18 @@ func (s *subscriber) describeV1(m v1Matcher, active bool) v1SubscriptionJSON {
 	return d
 }
 
-// announceV1 publishes the 1.0 events of a 1.0 subscriber: one private update per
-// matcher, with the event type "mercure".
-func (h *Handler) announceV1(s *subscriber, active bool) {
+// updatesV1 appends the 1.0 events of a 1.0 subscriber (see subscriber.updates): one
+// private update per matcher, with the event type "mercure".
+func (s *subscriber) updatesV1(dst []history.Update, active bool) []history.Update {
 	for _, m := range s.matchers {
 		d := s.describeV1(m, active)
 		data, err := json.Marshal(d)
 		if err != nil {
 			continue
 		}
-		u := history.Update{ID: newSubscriberID(), Topics: []string{d.ID}, Private: true, Type: subscriptionEventType, Data: string(data)}
-		if _, err := h.cfg.Hub.Publish(context.Background(), u); err != nil {
-			h.logger.Warn("mercure: subscription event not published", "err", err)
-		}
+		dst = append(dst, history.Update{Topics: []string{d.ID}, Private: true, Type: subscriptionEventType, Data: string(data)})
 	}
+	return dst
 }
 
 // isV1SubscriptionsPath reports whether the part of a subscriptions API path after

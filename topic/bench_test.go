@@ -95,3 +95,37 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMatchStreamAtLimits measures the costliest set of templates the default Limits
+// let one subscription have (reserved expansions, which match almost any character, as many
+// as allowed) against an ordinary topic and a long one: what one hostile stream costs the
+// hub per update.
+func BenchmarkMatchStreamAtLimits(b *testing.B) {
+	var sels []string
+	for k := range topic.DefaultMaxStreamTemplateVars / topic.DefaultMaxTemplateVars {
+		var s strings.Builder
+		for i := range topic.DefaultMaxTemplateVars {
+			fmt.Fprintf(&s, "{+v%d}", i)
+		}
+		fmt.Fprintf(&s, "/t%d", k) // matches neither topic: every template is tried
+		sels = append(sels, s.String())
+	}
+	if err := (topic.Limits{}).Check(sels); err != nil {
+		b.Fatal(err)
+	}
+	set, err := topic.CompileSet(sels)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tp := range []string{
+		"https://example.com/organizations/acme/projects/herald/" + strings.Repeat("news", 16) + "/1",
+		"https://example.com/" + strings.Repeat("a/b", 676),
+	} {
+		b.Run(fmt.Sprintf("topic%dB", len(tp)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				set.Match(tp)
+			}
+		})
+	}
+}

@@ -75,6 +75,8 @@ type Selector struct {
 	kind kind
 	// re matches the template's expansions (nil unless kind is kindTemplate).
 	re *regexp.Regexp
+	// vars is the number of the template's variables (zero unless kind is kindTemplate).
+	vars int
 }
 
 // Compile compiles a topic selector.
@@ -124,7 +126,7 @@ func compileTemplate(s string) (sel Selector, err error) {
 	if prefix {
 		return Selector{}, ErrUnsupported
 	}
-	return Selector{raw: s, kind: kindTemplate, re: t.Regexp()}, nil
+	return Selector{raw: s, kind: kindTemplate, re: t.Regexp(), vars: vars}, nil
 }
 
 // scanExpressions counts the variables of a template that parsed, and reports whether one
@@ -157,6 +159,10 @@ func (s Selector) String() string { return s.raw }
 
 // IsTemplate reports whether the selector was compiled as a URI template.
 func (s Selector) IsTemplate() bool { return s.kind == kindTemplate }
+
+// Vars returns the number of variables of a template ("{a,b}{c}" holds three), and zero
+// for a selector that is not one.
+func (s Selector) Vars() int { return s.vars }
 
 // Match reports whether topic matches the selector: the selector is "*", or it equals
 // topic, or it is a template that topic is an expansion of.

@@ -68,22 +68,28 @@ func (s Set) MatchesAll() bool { return s.all }
 
 // Match reports whether any selector of the set matches topic.
 func (s Set) Match(topic string) bool {
+	if s.matchExact(topic) {
+		return true
+	}
+	for i := range s.templates {
+		if s.templates[i].Match(topic) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchExact reports whether the set holds "*" or topic itself as an exact selector.
+func (s Set) matchExact(topic string) bool {
 	if s.all {
 		return true
 	}
 	if s.exactMap != nil {
-		if _, ok := s.exactMap[topic]; ok {
-			return true
-		}
-	} else {
-		for _, e := range s.exact {
-			if e == topic {
-				return true
-			}
-		}
+		_, ok := s.exactMap[topic]
+		return ok
 	}
-	for i := range s.templates {
-		if s.templates[i].Match(topic) {
+	for _, e := range s.exact {
+		if e == topic {
 			return true
 		}
 	}

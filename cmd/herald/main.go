@@ -35,6 +35,7 @@ func commands() []command {
 		{"listen", "print the events of a live stream, reconnecting as a browser does", runListen},
 		{"bench", "load a Mercure hub and measure it: idle, fanout, publish and resume scenarios", runBench},
 		{"token", "print a JWT for a Mercure hub: publish and subscribe selectors, payload, expiry", runToken},
+		{"healthcheck", "exit 0 when a URL answers 2xx (for container health checks)", runHealthcheck},
 	}
 }
 

@@ -11,8 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
-	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,7 +18,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldsse/herald/auth"
@@ -31,6 +28,7 @@ import (
 	"github.com/heraldsse/herald/history/redisstore"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/mercure"
+	"github.com/heraldsse/herald/topic"
 )
 
 // serveConfig holds herald serve's flags.
@@ -49,6 +47,10 @@ type serveConfig struct {
 	maxBody                               int64
 	publishRate                           float64
 	logLevel, pprofAddr                   string
+	selectorLimits                        topic.Limits
+	logFormat, metricsAddr                string
+	publicMetrics                         bool
+	redisMinReplicas                      int
 	v1                                    v1Flags
 }
 
@@ -56,7 +58,8 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.dataDir, "data", "./herald-data", "data directory (the generated key; the history file with a durable store)")
-	fs.StringVar(&c.store, "store", "bolt", "history store: bolt (embedded file in --data, the default), memory, or redis://HOST:PORT/DB (a Redis 7+ stream shared by several nodes)")
+	fs.StringVar(&c.store, "store", "bolt", "history store: bolt (embedded file in --data, the default), memory, or a Redis 7+ stream shared by several nodes: redis://HOST:PORT/DB, redis-sentinel://HOST:PORT,.../DB?master=NAME or redis-cluster://HOST:PORT,...")
+	fs.IntVar(&c.redisMinReplicas, "redis-min-replicas", 0, "with a Redis store, answer a publish only once this many replicas hold it (WAIT), else 503; reads then go to a replica (0: the master's word)")
 	fs.StringVar(&c.jwtKey, "jwt-key", "", "HS256 secret for publisher and subscriber tokens (generated and kept in the data directory when no key is given)")
 	fs.StringVar(&c.pubKey, "publisher-jwt-key", "", "key for publisher tokens: an HMAC secret, or a PEM public key (or @FILE) for RS*/ES*/PS* algorithms (default: --jwt-key)")
 	fs.StringVar(&c.subKey, "subscriber-jwt-key", "", "key for subscriber tokens, as --publisher-jwt-key (default: --jwt-key)")
@@ -74,6 +77,10 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.Int64Var(&c.maxBody, "max-body", mercure.DefaultMaxBodyBytes, "largest publish body, in bytes (413 past it)")
 	fs.IntVar(&c.maxTopics, "max-topics", mercure.DefaultMaxTopics, "most topics in one publish or subscription (400 past it)")
 	fs.IntVar(&c.maxTopicBytes, "max-topic-bytes", mercure.DefaultMaxTopicBytes, "longest topic or topic selector, in bytes (400 past it)")
+	fs.IntVar(&c.selectorLimits.TemplateVars, "max-template-vars", topic.DefaultMaxTemplateVars, "most variables in one URI template selector of a subscription (400 past it)")
+	fs.IntVar(&c.selectorLimits.TemplateBytes, "max-template-bytes", topic.DefaultMaxTemplateBytes, "longest URI template selector of a subscription, in bytes (400 past it)")
+	fs.IntVar(&c.selectorLimits.StreamTemplateVars, "max-stream-template-vars", topic.DefaultMaxStreamTemplateVars, "most variables in all the URI template selectors of one subscription together (400 past it)")
+	fs.IntVar(&c.selectorLimits.StreamTemplateBytes, "max-stream-template-bytes", topic.DefaultMaxStreamTemplateBytes, "most bytes in all the URI template selectors of one subscription together (400 past it)")
 	fs.IntVar(&c.maxIDBytes, "max-id-bytes", mercure.DefaultMaxIDBytes, "longest update id a publisher may choose, in bytes (400 past it); ids are visible characters only")
 	fs.BoolVar(&c.publisherIDs, "publisher-ids", true, "let publishers choose update ids (the id field); false: the hub assigns every id, and a publisher cannot learn whether an id exists")
 	fs.IntVar(&c.maxConns, "max-connections", 0, "most open subscriber streams (503 past it; 0: no limit)")
@@ -83,7 +90,10 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&c.writeTimeout, "write-timeout", mercure.DefaultWriteTimeout, "time a subscriber has to accept a write before it is disconnected")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "time given to in-flight requests and streams on SIGTERM or SIGINT")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address to serve Go's profiles on, at /debug/pprof/ (keep it on loopback or a private network; empty: off)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json (one JSON object a line)")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address to serve Go's profiles on, at /debug/pprof/ (keep it on loopback or a private network; the same as --metrics-addr shares its listener; empty: off)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "address to serve /metrics on, apart from the hub's listener (empty: none)")
+	fs.BoolVar(&c.publicMetrics, "public-metrics", true, "serve /metrics on the hub's listener too (false keeps it to --metrics-addr)")
 	addV1Flags(fs, &c.v1)
 	return fs
 }
@@ -120,15 +130,27 @@ Flags:
 // serve runs the hub until ctx is done. When ready is not nil it receives the listening
 // address once the hub accepts connections (tests use it).
 func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %v", err)
+	logger, err := newLogger(e.stderr, c.logLevel, c.logFormat)
+	if err != nil {
+		return err
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	routeRedisLogs(logger)
 
-	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %v", err)
+	// NOTE: the listeners first, before any file is created: a busy port must leave
+	// nothing behind. No TCP keep-alive on accepted connections (net.Listen turns it on,
+	// with four setsockopt calls per connection): a stream's heartbeats already find a
+	// client that vanished, and IdleTimeout below closes idle request connections.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", c.addr)
+	if err != nil {
+		return err
 	}
+	defer ln.Close()
+	side, err := listenSide(c)
+	if err != nil {
+		return err
+	}
+	defer side.close()
+
 	secret, generated, err := hubSecret(c)
 	if err != nil {
 		return err
@@ -153,7 +175,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		subVerifier = v1.sub
 	}
 
-	log, err := openStore(c)
+	log, err := openStore(c, logger)
 	if err != nil {
 		return err
 	}
@@ -175,6 +197,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		MaxBodyBytes:        c.maxBody,
 		MaxTopics:           c.maxTopics,
 		MaxTopicBytes:       c.maxTopicBytes,
+		SelectorLimits:      c.selectorLimits,
 		MaxIDBytes:          c.maxIDBytes,
 		HubIDsOnly:          !c.publisherIDs,
 		MaxConnections:      c.maxConns,
@@ -192,14 +215,8 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	// graceful one below returns at once).
 	defer handler.Shutdown(time.Now())
 
-	// NOTE: no TCP keep-alive on accepted connections (net.Listen turns it on, with four
-	// setsockopt calls per connection): a stream's heartbeats already find a client that
-	// vanished, and IdleTimeout below closes idle request connections.
-	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	root, err := routes(handler, c)
+	reg := newRegistry(handler, h, log)
+	root, err := routes(handler, c, reg)
 	if err != nil {
 		return err
 	}
@@ -213,15 +230,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	printWelcome(e.stdout, url, c, secret, generated)
 	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store))
 
-	if c.pprofAddr != "" {
-		stop, err := servePprof(c.pprofAddr, logger)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--pprof-addr: %v", err)
-		}
-		defer stop()
-	}
-
+	side.serve(reg, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
@@ -248,26 +257,6 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	return nil
 }
 
-// servePprof serves net/http/pprof's profiles on addr, apart from the hub's own listener
-// so that they are never exposed where subscribers connect. stop closes it.
-func servePprof(addr string, logger *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ln) }()
-	logger.Info("herald: profiles listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
-	return func() { srv.Close(); <-done }, nil
-}
-
 func heartbeatSetting(d time.Duration) time.Duration {
 	if d <= 0 {
 		return -1 // mercure.Config: negative disables
@@ -277,7 +266,7 @@ func heartbeatSetting(d time.Duration) time.Duration {
 
 // routes mounts the protocol, health and metrics endpoints, and the hub's own pages, behind
 // the CORS policy.
-func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
+func routes(m *mercure.Handler, c *serveConfig, reg *prometheus.Registry) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(mercure.Path, m)
 	mux.Handle(mercure.Path+"/", m)
@@ -298,10 +287,9 @@ func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 		}
 		w.Write([]byte("ready\n"))
 	})
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(m.Collectors()...)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if c.publicMetrics {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
 	if c.ui {
 		mux.Handle(console.Path, console.Handler())
 	}
@@ -332,11 +320,17 @@ func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 	return policy.Handler(mux), nil
 }
 
-// openStore opens the history the --store flag names.
-func openStore(c *serveConfig) (history.Log, error) {
+// openStore opens the history the --store flag names. Only the bolt store touches the
+// data directory, and creates it.
+func openStore(c *serveConfig, logger *slog.Logger) (history.Log, error) {
 	r := history.Retention{MaxCount: c.historySize, MaxAge: c.historyAge}
-	if strings.HasPrefix(c.store, "redis://") || strings.HasPrefix(c.store, "rediss://") {
-		s, err := redisstore.Open(context.Background(), c.store, redisstore.Options{Retention: r})
+	if c.redisMinReplicas != 0 && !redisstore.IsURL(c.store) {
+		return nil, fmt.Errorf("--redis-min-replicas: needs a Redis store (--store redis://…)")
+	}
+	if redisstore.IsURL(c.store) {
+		s, err := redisstore.Open(context.Background(), c.store, redisstore.Options{
+			Retention: r, MinReplicas: c.redisMinReplicas, Logger: logger,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("--store: %v", err)
 		}
@@ -344,6 +338,9 @@ func openStore(c *serveConfig) (history.Log, error) {
 	}
 	switch c.store {
 	case "bolt":
+		if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %v", err)
+		}
 		s, err := boltstore.Open(filepath.Join(c.dataDir, "history.db"), boltstore.Options{Retention: r})
 		if err != nil {
 			return nil, err // not a typed nil in the interface
@@ -352,7 +349,7 @@ func openStore(c *serveConfig) (history.Log, error) {
 	case "memory":
 		return history.NewMemory(r, nil), nil
 	default:
-		return nil, fmt.Errorf("--store %q: unknown store (known: bolt, memory, redis://HOST:PORT/DB)", c.store)
+		return nil, fmt.Errorf("--store %q: unknown store (known: bolt, memory, redis://HOST:PORT/DB, redis-sentinel://HOST:PORT,.../DB?master=NAME, redis-cluster://HOST:PORT,...)", c.store)
 	}
 }
 
@@ -376,6 +373,9 @@ func hubSecret(c *serveConfig) (secret string, generated bool, err error) {
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return "", false, fmt.Errorf("reading the key: %v", err)
+	}
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return "", false, fmt.Errorf("data directory: %v", err)
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -491,9 +491,8 @@ on this first start; mint others with "herald token")
 
 // redactStore hides a password in a store URL (redis://user:secret@host/0) for logs.
 func redactStore(store string) string {
-	u, err := neturl.Parse(store)
-	if err != nil || u.User == nil {
+	if !redisstore.IsURL(store) {
 		return store
 	}
-	return u.Redacted()
+	return redisstore.Redact(store)
 }

@@ -35,6 +35,18 @@
 // gone (ErrGap); entries acknowledged before such a restart are lost, so run Redis with
 // persistence (appendonly yes) when that matters.
 //
+// # Failover
+//
+// Open also takes Sentinel (redis-sentinel://) and cluster (redis-cluster://) URLs; the
+// hash tag keeps the three keys, and so each Append's script, in one cluster slot. Redis
+// replicates asynchronously, so a promoted replica may lack entries the old master
+// acknowledged. Options.MinReplicas closes that window: Append sends WAIT on the script's
+// connection and reports ErrUnavailable unless enough replicas confirm, and every read goes
+// to a replica, so nothing only the master holds is handed on. Without it, a follower that
+// finds the entry it stands on missing from the stream (while the stream reaches past it)
+// reports ErrGap and counts Stats.LostWrites: the hub then ends its streams so that clients
+// resume, rather than carrying on as if nothing was lost.
+//
 // # Other transports
 //
 // Nothing above the [history.Log] interface knows about Redis. A NATS JetStream store would
@@ -50,7 +62,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	neturl "net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -78,6 +89,13 @@ type Options struct {
 	// Timeout bounds connecting and each command; past it the store reports
 	// history.ErrUnavailable. Zero means DefaultTimeout.
 	Timeout time.Duration
+	// MinReplicas, when positive, makes Append wait (WAIT) until that many replicas hold
+	// the entry, and report history.ErrUnavailable when they do not confirm within
+	// ReplicaTimeout; reads then go to a replica, so that nothing a replica lacks is handed
+	// on (see "Failover" in the package doc). Zero acknowledges on the master's word.
+	MinReplicas int
+	// ReplicaTimeout bounds the wait for replicas. Zero means half of Timeout.
+	ReplicaTimeout time.Duration
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
 }
@@ -85,13 +103,20 @@ type Options struct {
 // Store is a history.Log in a Redis Stream. Create it with Open; it is safe for concurrent
 // use.
 type Store struct {
-	client    *redis.Client
+	target    target
+	single    *redis.Client        // one server, or the master through Sentinel
+	replicas  *redis.Client        // a replica through Sentinel (MinReplicas > 0 only)
+	cluster   *redis.ClusterClient // a cluster's client, nil otherwise
 	retention history.Retention
 	timeout   time.Duration
 	logger    *slog.Logger
 	stream    string
 	ids       string
 	idx       string
+
+	minReplicas    int
+	replicaTimeout time.Duration
+	stats          Stats
 
 	done   context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -107,21 +132,29 @@ const followBatch = 512
 // cancellation are noticed by a caught-up follower.
 const followBlock = time.Second
 
-// Open connects to the Redis at url ("redis://[user:password@]HOST:PORT/DB", or rediss://
-// for TLS), checks that it is Redis 7 or newer, and returns the store.
+// Open connects to the Redis at url and returns the store. The URL is one of
+//
+//	redis://[[USER]:PASSWORD@]HOST:PORT[/DB]      one server (rediss:// for TLS)
+//	redis-sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...][/DB]?master=NAME[&sentinel_password=P]
+//	redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]
+//
+// (rediss-sentinel:// and rediss-cluster:// for TLS). A Sentinel URL lists Sentinels, not
+// Redis servers; its password is the master's, sentinel_password the Sentinels' own. A
+// cluster URL lists seed nodes; the rest are found from them. Open checks that the server
+// answers and is Redis 7 or newer; what it cannot reach is named in the error.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	if !strings.HasPrefix(url, "redis://") && !strings.HasPrefix(url, "rediss://") {
-		return nil, fmt.Errorf("redisstore: %q: want redis://HOST:PORT/DB", redact(url))
-	}
-	ro, err := redis.ParseURL(url)
+	t, err := parseTarget(url)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: %q: %s", redact(url), scrub(err.Error(), url))
+		return nil, err
 	}
 	if opts.Retention.MaxCount < 0 || opts.Retention.MaxAge < 0 {
 		return nil, errors.New("redisstore: negative retention")
 	}
 	if opts.Retention.MaxAge > 0 && opts.Retention.MaxAge < time.Millisecond {
 		return nil, errors.New("redisstore: MaxAge under a millisecond (stream ids count milliseconds)")
+	}
+	if opts.MinReplicas < 0 {
+		return nil, errors.New("redisstore: negative MinReplicas")
 	}
 	prefix := opts.Prefix
 	if prefix == "" {
@@ -134,64 +167,58 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	replicaTimeout := opts.ReplicaTimeout
+	if replicaTimeout <= 0 {
+		replicaTimeout = timeout / 2
+	}
+	if replicaTimeout < time.Millisecond {
+		return nil, errors.New("redisstore: ReplicaTimeout under a millisecond (WAIT counts milliseconds)")
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout, ro.PoolTimeout = timeout, timeout, timeout, timeout
-	// NOTE: no client retries. A retried Append that had reached Redis would be refused as
-	// a duplicate of itself, or, without an id check, stored twice.
-	ro.MaxRetries = -1
-	// Deadlines of our contexts bound blocking reads (see wait).
-	ro.ContextTimeoutEnabled = true
-	// NOTE: RESP2. With RESP3 the client peeks for push notifications on the connection
-	// without the command's deadline, and a blocked XREAD then outlives Close.
-	ro.Protocol = 2
-
 	s := &Store{
-		client:    redis.NewClient(ro),
-		retention: opts.Retention,
-		timeout:   timeout,
-		logger:    logger,
-		stream:    "{" + prefix + "}:stream",
-		ids:       "{" + prefix + "}:ids",
-		idx:       "{" + prefix + "}:idx",
+		target:         t,
+		retention:      opts.Retention,
+		timeout:        timeout,
+		logger:         logger,
+		stream:         "{" + prefix + "}:stream",
+		ids:            "{" + prefix + "}:ids",
+		idx:            "{" + prefix + "}:idx",
+		minReplicas:    opts.MinReplicas,
+		replicaTimeout: replicaTimeout,
 	}
 	s.done, s.cancel = context.WithCancel(context.Background())
+	if err := s.connect(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.check(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	logger.Info("redisstore: connected", "addr", ro.Addr, "db", ro.DB, "stream", s.stream)
+	logger.Info("redisstore: connected", "redis", t.kind, "addrs", strings.Join(t.addrs, ","), "db", t.db, "stream", s.stream, "min_replicas", s.minReplicas)
 	return s, nil
 }
 
-// check makes sure the server answers and is new enough.
-func (s *Store) check(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	info, err := s.client.Info(ctx, "server").Result()
-	if err != nil {
-		return s.fail(ctx, "connecting", err)
-	}
-	version := ""
-	for line := range strings.SplitSeq(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
-			version = v
+// parseTarget reads any of the URL forms Open takes.
+func parseTarget(url string) (target, error) {
+	if strings.HasPrefix(url, "redis://") || strings.HasPrefix(url, "rediss://") {
+		ro, err := redis.ParseURL(url)
+		if err != nil {
+			return target{}, fmt.Errorf("redisstore: %q: %s", redact(url), scrub(err.Error(), url))
 		}
+		return target{kind: "redis", addrs: []string{ro.Addr}, username: ro.Username, password: ro.Password, db: ro.DB, tls: ro.TLSConfig != nil}, nil
 	}
-	major, _, _ := strings.Cut(version, ".")
-	if n, err := strconv.Atoi(major); err != nil || n < 7 {
-		return fmt.Errorf("redisstore: Redis %q is too old: need 7.0 or newer (XINFO STREAM entries-added)", version)
+	if !IsURL(url) {
+		return target{}, fmt.Errorf("redisstore: %q: want redis://HOST:PORT/DB, redis-sentinel://HOST:PORT,.../DB?master=NAME or redis-cluster://HOST:PORT,...", redact(url))
 	}
-	// Load the scripts now; Run falls back to EVAL if a restarted Redis forgot them.
-	if err := appendScript.Load(ctx, s.client).Err(); err != nil {
-		return s.fail(ctx, "loading scripts", err)
+	t, err := parseMulti(url)
+	if err != nil {
+		return target{}, fmt.Errorf("%w (in %q)", err, redact(url))
 	}
-	if err := trimScript.Load(ctx, s.client).Err(); err != nil {
-		return s.fail(ctx, "loading scripts", err)
-	}
-	return nil
+	return t, nil
 }
 
 // fail turns a client error into what the Log interface promises: ErrClosed after Close,
@@ -204,6 +231,10 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 		return ctx.Err()
 	case errors.Is(err, context.Canceled):
 		return err
+	}
+	if s.target.kind != "redis" {
+		// NOTE: readiness probes show this text: say what an operator should look at.
+		return fmt.Errorf("redisstore: %s: %w (a failover may be in progress): %w", op, history.ErrUnavailable, err)
 	}
 	return fmt.Errorf("redisstore: %s: %w: %w", op, history.ErrUnavailable, err)
 }
@@ -222,13 +253,22 @@ func (s *Store) Append(ctx context.Context, u history.Update) (history.Entry, er
 		private = "1"
 	}
 	maxAge := s.retention.MaxAge.Milliseconds()
+	c, err := s.writer(ctx)
+	if err != nil {
+		return history.Entry{}, s.fail(ctx, "append", err)
+	}
 	// NOTE: always all six fields in one order: Redis then stores the names once per
 	// stream node instead of once per entry.
-	res, err := appendScript.Run(ctx, s.client, []string{s.stream, s.ids, s.idx},
-		u.ID, s.retention.MaxCount, maxAge,
-		"i", u.ID, "t", topics, "p", private, "y", u.Type, "r", int64(u.Retry), "d", u.Data,
-	).Slice()
+	args := []any{u.ID, s.retention.MaxCount, maxAge,
+		"i", u.ID, "t", topics, "p", private, "y", u.Type, "r", int64(u.Retry), "d", u.Data}
+	res, replicas, err := s.appendOn(ctx, c, args, false)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// A restarted or promoted server forgot the script: send it whole. It did not run,
+		// so this is no retry of a write.
+		res, replicas, err = s.appendOn(ctx, c, args, true)
+	}
 	if err != nil {
+		s.noteFailure(err)
 		return history.Entry{}, s.fail(ctx, "append", err)
 	}
 	if len(res) != 2 {
@@ -243,7 +283,48 @@ func (s *Store) Append(ctx context.Context, u history.Update) (history.Entry, er
 	if err != nil {
 		return history.Entry{}, fmt.Errorf("redisstore: append: %v", err)
 	}
+	if replicas < int64(s.minReplicas) {
+		s.stats.ReplicaTimeouts.Add(1)
+		return history.Entry{}, fmt.Errorf("redisstore: append: %w: %d of %d replicas confirmed entry %s within %v (a failover in progress, or replicas down or behind); the entry may be delivered and may be lost", history.ErrUnavailable, replicas, s.minReplicas, eid, s.replicaTimeout)
+	}
 	return history.Entry{Pos: pos, Time: time.UnixMilli(int64(pos.Major)), Update: u}, nil
+}
+
+// appendOn runs the append script on c and, with MinReplicas, WAIT after it on the same
+// connection (a pipeline holds one): WAIT counts the replicas that have this connection's
+// writes. It returns the script's reply and the replicas that confirmed.
+func (s *Store) appendOn(ctx context.Context, c *redis.Client, args []any, whole bool) ([]any, int64, error) {
+	keys := []string{s.stream, s.ids, s.idx}
+	var run *redis.Cmd
+	var wait *redis.Cmd
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if whole {
+			run = appendScript.Eval(ctx, p, keys, args...)
+		} else {
+			run = appendScript.EvalSha(ctx, p, keys, args...)
+		}
+		if s.minReplicas > 0 {
+			wait = p.Do(ctx, "WAIT", s.minReplicas, s.replicaTimeout.Milliseconds())
+		}
+		return nil
+	})
+	if err := run.Err(); err != nil {
+		return nil, 0, err
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	res, err := run.Slice()
+	if err != nil {
+		return nil, 0, err
+	}
+	var replicas int64
+	if wait != nil {
+		if replicas, err = wait.Int64(); err != nil {
+			return nil, 0, err
+		}
+	}
+	return res, replicas, nil
 }
 
 // trim applies the age bound before a read, so that reads never see expired entries even
@@ -252,8 +333,12 @@ func (s *Store) trim(ctx context.Context) error {
 	if s.retention.MaxAge <= 0 {
 		return nil
 	}
-	err := trimScript.Run(ctx, s.client, []string{s.stream, s.ids, s.idx}, s.retention.MaxAge.Milliseconds()).Err()
+	c, err := s.writer(ctx)
+	if err == nil {
+		err = trimScript.Run(ctx, c, []string{s.stream, s.ids, s.idx}, s.retention.MaxAge.Milliseconds()).Err()
+	}
 	if err != nil {
+		s.noteFailure(err)
 		return s.fail(ctx, "trim", err)
 	}
 	return nil
@@ -267,9 +352,13 @@ func (s *Store) Lookup(ctx context.Context, id string) (history.Pos, error) {
 	if err := s.trim(ctx); err != nil {
 		return history.Pos{}, err
 	}
+	c, err := s.reader(ctx)
+	if err != nil {
+		return history.Pos{}, s.fail(ctx, "lookup", err)
+	}
 	var mapped *redis.StringCmd
 	var first *redis.XMessageSliceCmd
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		mapped = p.HGet(ctx, s.ids, id)
 		first = p.XRangeN(ctx, s.stream, "-", "+", 1)
 		return nil
@@ -278,6 +367,7 @@ func (s *Store) Lookup(ctx context.Context, id string) (history.Pos, error) {
 		return history.Pos{}, fmt.Errorf("%w: %q", history.ErrNotFound, id)
 	}
 	if err != nil {
+		s.noteFailure(err)
 		return history.Pos{}, s.fail(ctx, "lookup", err)
 	}
 	pos, err := ParsePos(mapped.Val())
@@ -301,14 +391,18 @@ func (s *Store) Read(ctx context.Context, after history.Pos, limit int) ([]histo
 	if err := s.trim(ctx); err != nil {
 		return nil, err
 	}
+	c, err := s.reader(ctx)
+	if err != nil {
+		return nil, s.fail(ctx, "read", err)
+	}
 	var msgs []redis.XMessage
-	var err error
 	if limit > 0 {
-		msgs, err = s.client.XRangeN(ctx, s.stream, start(after), "+", int64(limit)).Result()
+		msgs, err = c.XRangeN(ctx, s.stream, start(after), "+", int64(limit)).Result()
 	} else {
-		msgs, err = s.client.XRange(ctx, s.stream, start(after), "+").Result()
+		msgs, err = c.XRange(ctx, s.stream, start(after), "+").Result()
 	}
 	if err != nil {
+		s.noteFailure(err)
 		return nil, s.fail(ctx, "read", err)
 	}
 	return decode(msgs)
@@ -330,8 +424,13 @@ func (s *Store) Oldest(ctx context.Context) (history.Pos, bool, error) {
 	if err := s.trim(ctx); err != nil {
 		return history.Pos{}, false, err
 	}
-	msgs, err := s.client.XRangeN(ctx, s.stream, "-", "+", 1).Result()
+	c, err := s.reader(ctx)
 	if err != nil {
+		return history.Pos{}, false, s.fail(ctx, "oldest", err)
+	}
+	msgs, err := c.XRangeN(ctx, s.stream, "-", "+", 1).Result()
+	if err != nil {
+		s.noteFailure(err)
 		return history.Pos{}, false, s.fail(ctx, "oldest", err)
 	}
 	if len(msgs) == 0 {
@@ -352,8 +451,13 @@ func (s *Store) Newest(ctx context.Context) (history.Entry, bool, error) {
 	if err := s.trim(ctx); err != nil {
 		return history.Entry{}, false, err
 	}
-	msgs, err := s.client.XRevRangeN(ctx, s.stream, "+", "-", 1).Result()
+	c, err := s.reader(ctx)
 	if err != nil {
+		return history.Entry{}, false, s.fail(ctx, "newest", err)
+	}
+	msgs, err := c.XRevRangeN(ctx, s.stream, "+", "-", 1).Result()
+	if err != nil {
+		s.noteFailure(err)
 		return history.Entry{}, false, s.fail(ctx, "newest", err)
 	}
 	if len(msgs) == 0 {
@@ -415,13 +519,22 @@ type follower struct {
 // NOTE: XINFO's max-deleted-entry-id would be simpler, but Redis updates it only for XDEL,
 // not for trimming, so the count of entries added is what tells.
 func (s *Store) readChecked(ctx context.Context, f *follower) (batch []history.Entry, caughtUp bool, err error) {
-	var rng *redis.XMessageSliceCmd
+	var rng, self *redis.XMessageSliceCmd
 	var info *redis.XInfoStreamCmd
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	_, err = s.client.TxPipelined(rctx, func(p redis.Pipeliner) error {
+	c, err := s.reader(rctx)
+	if err != nil {
+		return nil, false, s.fail(ctx, "follow", err)
+	}
+	_, err = c.TxPipelined(rctx, func(p redis.Pipeliner) error {
 		rng = p.XRangeN(rctx, s.stream, start(f.after), "+", followBatch)
 		info = p.XInfoStream(rctx, s.stream)
+		if !f.after.IsZero() {
+			// The entry the follower stands on: a failover to a replica that lacked it, or
+			// a restart without data, removes it without trimming.
+			self = p.XRangeN(rctx, s.stream, f.after.String(), f.after.String(), 1)
+		}
 		return nil
 	})
 	if err != nil {
@@ -430,8 +543,10 @@ func (s *Store) readChecked(ctx context.Context, f *follower) (batch []history.E
 			if f.after.IsZero() {
 				return nil, true, nil
 			}
-			return nil, false, fmt.Errorf("%w: the stream %s is gone (was Redis restarted without its data?)", history.ErrGap, s.stream)
+			s.stats.LostWrites.Add(1)
+			return nil, false, fmt.Errorf("%w: the stream %s is gone (was Redis restarted without its data, or failed over to a replica that lacked it?)", history.ErrGap, s.stream)
 		}
+		s.noteFailure(err)
 		return nil, false, s.fail(ctx, "follow", err)
 	}
 	st := info.Val()
@@ -463,6 +578,13 @@ func (s *Store) readChecked(ctx context.Context, f *follower) (batch []history.E
 			return nil, false, fmt.Errorf("%w: wanted entries after %v, the stream starts at %v", history.ErrGap, f.after, first)
 		}
 	}
+	if self != nil && len(self.Val()) == 0 && st.Length > 0 {
+		if first, err := ParsePos(st.FirstEntry.ID); err == nil && !f.after.Less(first) {
+			s.stats.LostWrites.Add(1)
+			s.logger.Error("redisstore: an entry already handed on is missing from the stream: Redis lost acknowledged writes (failover to a replica that lacked them, or a restart without data)", "entry", f.after.String())
+			return nil, false, fmt.Errorf("%w: entry %v, already handed on, is missing from the stream (Redis lost writes: a failover to a replica that lacked them, or a restart without data)", history.ErrGap, f.after)
+		}
+	}
 	if len(batch) > 0 {
 		f.after = batch[len(batch)-1].Pos
 		if f.ordinal >= 0 {
@@ -481,7 +603,11 @@ func (s *Store) readChecked(ctx context.Context, f *follower) (batch []history.E
 func (s *Store) wait(ctx context.Context, after history.Pos) error {
 	wctx, cancel := context.WithTimeout(ctx, followBlock+s.timeout)
 	defer cancel()
-	err := s.client.XRead(wctx, &redis.XReadArgs{
+	c, err := s.reader(wctx)
+	if err != nil {
+		return s.fail(ctx, "follow", err)
+	}
+	err = c.XRead(wctx, &redis.XReadArgs{
 		Streams: []string{s.stream, after.String()},
 		Count:   1,
 		Block:   followBlock,
@@ -489,6 +615,7 @@ func (s *Store) wait(ctx context.Context, after history.Pos) error {
 	if err == nil || errors.Is(err, redis.Nil) {
 		return nil
 	}
+	s.noteFailure(err)
 	return s.fail(ctx, "follow", err)
 }
 
@@ -498,7 +625,17 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.cancel()
-	return s.client.Close()
+	var err error
+	if s.single != nil {
+		err = s.single.Close()
+	}
+	if s.replicas != nil {
+		err = errors.Join(err, s.replicas.Close())
+	}
+	if s.cluster != nil {
+		err = errors.Join(err, s.cluster.Close())
+	}
+	return err
 }
 
 // ParsePos parses a stream entry id, "ms-seq", into Pos{Major: ms, Minor: seq}.
@@ -566,26 +703,4 @@ func keys(m map[string]any) []string {
 		ks = append(ks, k)
 	}
 	return ks
-}
-
-// scrub removes the password of raw from msg: the URL parser's messages may quote the URL.
-func scrub(msg, raw string) string {
-	u, err := neturl.Parse(raw)
-	if err != nil {
-		return "not a URL"
-	}
-	if pw, ok := u.User.Password(); ok && pw != "" {
-		msg = strings.ReplaceAll(msg, pw, "xxxxx")
-	}
-	return msg
-}
-
-// redact hides the password of a URL for messages; a URL that does not parse is replaced
-// whole, since its password cannot be found.
-func redact(raw string) string {
-	u, err := neturl.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }

@@ -25,6 +25,9 @@ type Server struct {
 	t    testing.TB
 	bin  string
 	port int
+	args []string // after the defaults
+	conf string   // a config file to pass first, "" for none (a Sentinel needs one)
+	dir  string   // its working directory, its own: cluster nodes write files there
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -33,7 +36,21 @@ type Server struct {
 }
 
 // Start starts a redis-server and stops it when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return StartWith(t) }
+
+// StartWith starts a redis-server with extra arguments after the defaults (persistence
+// off, loopback only), for example "--replicaof", "127.0.0.1", "6379".
+func StartWith(t testing.TB, args ...string) *Server {
+	t.Helper()
+	s := newServer(t)
+	s.args = args
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// newServer finds redis-server and a free port.
+func newServer(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -46,10 +63,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), t: t, bin: bin, port: port}
-	s.start()
-	t.Cleanup(s.Stop)
-	return s
+	return &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), t: t, bin: bin, port: port, dir: t.TempDir()}
 }
 
 // URL returns redis://ADDR/db.
@@ -66,11 +80,16 @@ func freePort() (int, error) {
 
 func (s *Server) start() {
 	s.t.Helper()
-	cmd := exec.Command(s.bin,
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no",
-		"--dir", os.TempDir(), "--loglevel", "warning",
+		"--dir", s.dir, "--loglevel", "warning",
 	)
+	cmd := exec.Command(s.bin, append(args, s.args...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
