@@ -30,6 +30,9 @@ type Claims struct {
 	compiled  bool
 	publish   topic.Set
 	subscribe topic.Set
+	// v1 holds the grants of a Mercure 1.0 access token (AccessVerifier.Verify); nil for
+	// a 0.x token. It alone decides for such claims.
+	v1 *accessGrants
 }
 
 // CanPublish reports whether claims allow publishing an update with the given topics (the
@@ -43,6 +46,9 @@ type Claims struct {
 // authorized to dispatch any update") or an empty topic list allows nothing. Nil claims
 // (no token) allow nothing.
 func CanPublish(c *Claims, topics []string) bool {
+	if c != nil && c.v1 != nil {
+		return c.v1.canPublish(topics)
+	}
 	if c == nil || len(c.Publish) == 0 {
 		return false
 	}
@@ -58,6 +64,9 @@ func CanPublish(c *Claims, topics []string) bool {
 // (draft-dunglas-mercure-07, "Subscribers"). Nil claims (an anonymous subscriber) receive
 // no private update.
 func CanReceive(c *Claims, topics []string) bool {
+	if c != nil && c.v1 != nil {
+		return c.v1.canReceive(topics)
+	}
 	if c == nil || len(c.Subscribe) == 0 {
 		return false
 	}

@@ -31,6 +31,7 @@ type Verifier struct {
 	parser  *jwt.Parser
 	matcher topic.Matcher
 	now     func() time.Time // the clock of the parser and the cache; time.Now outside tests
+	keyfunc jwt.Keyfunc      // the keys of a JWK Set (NewJWKSVerifier); nil: key
 
 	// NOTE: publishers and subscribers present the same token many times; parsing and
 	// checking its signature each time costs more than the rest of a publish. Tokens that
@@ -121,7 +122,11 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		return c, nil
 	}
 	var tc tokenClaims
-	if _, err := v.parser.ParseWithClaims(token, &tc, func(*jwt.Token) (any, error) { return v.key, nil }); err != nil {
+	kf := v.keyfunc
+	if kf == nil {
+		kf = func(*jwt.Token) (any, error) { return v.key, nil }
+	}
+	if _, err := v.parser.ParseWithClaims(token, &tc, kf); err != nil {
 		kind := ErrInvalidToken
 		switch {
 		case errors.Is(err, jwt.ErrTokenExpired):

@@ -107,6 +107,8 @@ type Config struct {
 	Takeover bool
 	// Logger receives request diagnostics. Nil means slog.Default(). Tokens are never logged.
 	Logger *slog.Logger
+	// V1 configures the Mercure 1.0 generation, served beside 0.x.
+	V1 V1Config
 }
 
 // Handler serves the Mercure protocol. Create it with New.
@@ -126,6 +128,7 @@ type Handler struct {
 	metrics   *Metrics
 	direct    *directPool // nil unless Config.Takeover
 	subEvents subEvents   // used when Config.Subscriptions
+	v1        v1State
 }
 
 // New returns a Handler for cfg.
@@ -196,7 +199,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == Path:
 		switch r.Method {
-		case http.MethodGet, http.MethodHead:
+		case http.MethodGet, http.MethodHead, MethodQuery:
 			h.subscribe(w, r)
 		case http.MethodPost:
 			sw := &statusWriter{ResponseWriter: w}
@@ -205,9 +208,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				h.metrics.PublishRefused.Add(1)
 			}
 		default:
-			w.Header().Set("Allow", "GET, POST")
+			w.Header().Set("Allow", "GET, POST, QUERY")
 			h.fail(w, r, http.StatusMethodNotAllowed, "use GET to subscribe or POST to publish")
 		}
+	case path == MetadataPath:
+		h.metadata(w, r)
 	case h.cfg.Subscriptions && (path == subscriptionsPath || strings.HasPrefix(path, subscriptionsPath+"/")):
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")

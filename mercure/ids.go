@@ -50,6 +50,9 @@ func checkType(typ string) string {
 	if !utf8.ValidString(typ) {
 		return "invalid type: not valid UTF-8"
 	}
+	if typ == subscriptionEventType {
+		return "invalid type: \"mercure\" is reserved for the hub's subscription events"
+	}
 	for _, r := range typ {
 		if unicode.IsControl(r) {
 			return "invalid type: it must not contain control characters (CR, LF and others)"

@@ -23,12 +23,12 @@ const maxRetryMillis = 24 * 60 * 60 * 1000
 
 // publish handles POST /.well-known/mercure.
 func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
-	token, src, err := auth.TokenFromRequest(r)
+	token, src, err := h.tokenFrom(r, false)
 	if err != nil {
 		h.unauthorized(w, r, err)
 		return
 	}
-	claims, err := h.cfg.Publisher.Verify(token)
+	claims, err := h.verifyToken(r, token, true, false)
 	if err != nil {
 		h.unauthorized(w, r, err)
 		return
@@ -48,8 +48,14 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, status, reason)
 		return
 	}
+	if claims.FromAccessToken() {
+		if reason := h.checkV1Topics(r, u.Topics); reason != "" {
+			h.fail(w, r, http.StatusBadRequest, reason)
+			return
+		}
+	}
 	if !auth.CanPublish(claims, u.Topics) {
-		h.fail(w, r, http.StatusForbidden, "the token may not publish to these topics")
+		h.forbidden(w, r, "the token may not publish to these topics")
 		return
 	}
 
@@ -193,8 +199,7 @@ func grantKey(c *auth.Claims) string {
 
 // unauthorized answers 401 with a reason that never repeats the token.
 func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="mercure"`)
-	h.fail(w, r, http.StatusUnauthorized, "unauthorized: "+authReason(err))
+	h.authError(w, r, err) // RFC 6750, for both generations (see v1_errors.go)
 }
 
 // authReason says in a few words why a token was refused, without repeating it.

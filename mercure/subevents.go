@@ -107,6 +107,9 @@ func (q *subEvents) stop() {
 // updates appends the private updates saying that s subscribed (active) or left, one per
 // selector.
 func (s *subscriber) updates(dst []history.Update, active bool) []history.Update {
+	if s.matchers != nil {
+		return s.updatesV1(dst, active) // a 1.0 subscriber: 1.0 events only
+	}
 	for _, sel := range s.selectors {
 		d := s.describe(sel, active)
 		d.Context = jsonLDContext

@@ -21,6 +21,8 @@ type subscriber struct {
 	uid       uuid.UUID // kept as 16 bytes, spelled out only when asked for
 	selectors []string
 	payload   json.RawMessage
+	matchers  []v1Matcher  // a 1.0 subscription's matchers; nil for 0.x
+	claims    *auth.Claims // a 1.0 subscription's token, for its payloads
 }
 
 // id is the subscriber's urn:uuid.
@@ -35,8 +37,15 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
+	v1, ok := h.parseV1Subscribe(w, r) // nil for a Mercure 0.x request
+	if !ok {
+		return
+	}
 	query := r.URL.Query()
 	selectors := query["topic"]
+	if v1 != nil {
+		selectors = v1.values() // checked already; the checks below pass
+	}
 	if len(selectors) == 0 {
 		h.fail(w, r, http.StatusBadRequest, "missing topic selector")
 		return
@@ -57,7 +66,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var claims *auth.Claims
-	token, _, err := auth.TokenFromRequest(r)
+	token, _, err := h.tokenFrom(r, v1 != nil)
 	switch {
 	case errors.Is(err, auth.ErrNoToken):
 		if !h.cfg.Anonymous {
@@ -67,11 +76,11 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		h.unauthorized(w, r, err)
 		return
-	case h.cfg.Subscriber == nil:
+	case h.cfg.Subscriber == nil && h.cfg.V1.Subscriber == nil:
 		h.unauthorized(w, r, auth.ErrInvalidToken)
 		return
 	default:
-		c, err := h.cfg.Subscriber.Verify(token)
+		c, err := h.verifyToken(r, token, false, v1 != nil)
 		if err != nil {
 			h.unauthorized(w, r, err)
 			return
@@ -97,6 +106,9 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	lastEventID := r.Header.Get("Last-Event-ID")
+	if lastEventID == "" && v1 != nil {
+		lastEventID = v1.lastEventID // the header wins, then last_event_id, then lastEventID
+	}
 	if lastEventID == "" {
 		lastEventID = query.Get("lastEventID")
 	}
@@ -104,7 +116,12 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if asked && !usableLastEventID(lastEventID, h.cfg.MaxIDBytes) {
 		lastEventID = "earliest" // no update can have it: answered as an unknown id
 	}
-	filter, err := h.filter(selectors, claims)
+	var filter hub.Filter
+	if v1 != nil {
+		filter, err = h.v1Filter(v1, claims), nil
+	} else {
+		filter, err = h.filter(selectors, claims)
+	}
 	if err != nil {
 		h.fail(w, r, http.StatusBadRequest, err.Error())
 		return
@@ -112,6 +129,9 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	info := &subscriber{uid: newUUID(), selectors: selectors}
 	if claims != nil {
 		info.payload = claims.Payload
+	}
+	if v1 != nil {
+		info.matchers, info.claims = v1.matchers, claims
 	}
 	ctx := r.Context()
 	sub, err := h.cfg.Hub.Subscribe(ctx, hub.SubscribeOptions{Filter: filter, LastEventID: lastEventID, Info: info})
@@ -157,7 +177,10 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if asked {
 		// Only in answer to a request: the header names where replay started (the id the
 		// client sent, or "earliest"), never anything about the hub's other updates.
-		hdr.Set("Last-Event-ID", sub.LastEventID())
+		if v1 == nil {
+			hdr.Set("Last-Event-ID", sub.LastEventID())
+		}
+		hdr.Set("Mercure-Last-Event-ID", sub.LastEventID()) // the 1.0 name, for both
 	}
 	var expires time.Time
 	if claims != nil {

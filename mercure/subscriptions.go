@@ -74,6 +74,9 @@ func (s *subscriber) describe(selector string, active bool) subscriptionJSON {
 
 // listSubscriptions handles GET /.well-known/mercure/subscriptions[/{topic}[/{subscriber}]].
 func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
+	if h.listSubscriptionsV1(w, r) {
+		return
+	}
 	rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), subscriptionsPath), "/")
 	var wantTopic, wantSub string
 	if rest != "" {
@@ -95,7 +98,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Access needs a subscriber token allowed to receive the updates of this URL.
-	token, _, err := auth.TokenFromRequest(r)
+	token, _, err := h.tokenFrom(r, false)
 	if err != nil || h.cfg.Subscriber == nil {
 		if err == nil {
 			err = auth.ErrInvalidToken
@@ -103,7 +106,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		h.unauthorized(w, r, err)
 		return
 	}
-	claims, err := h.cfg.Subscriber.Verify(token)
+	claims, err := h.verifyToken(r, token, false, false)
 	if err != nil {
 		h.unauthorized(w, r, err)
 		return
@@ -113,7 +116,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 		self = subscriptionsPath + "/" + rest
 	}
 	if !auth.CanReceive(claims, []string{self}) {
-		h.fail(w, r, http.StatusForbidden, "the token may not read these subscriptions")
+		h.forbidden(w, r, "the token may not read these subscriptions")
 		return
 	}
 
@@ -121,7 +124,7 @@ func (h *Handler) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 	var list []subscriptionJSON
 	for _, sub := range h.cfg.Hub.Subscriptions() {
 		info, ok := sub.Info().(*subscriber)
-		if !ok || (wantSub != "" && info.id() != wantSub) {
+		if !ok || info.matchers != nil || (wantSub != "" && info.id() != wantSub) {
 			continue
 		}
 		for _, sel := range info.selectors {

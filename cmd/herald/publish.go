@@ -10,8 +10,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/heraldsse/herald/auth"
 )
 
 func runPublish(ctx context.Context, e env, args []string) int {
@@ -29,6 +27,8 @@ func runPublish(ctx context.Context, e env, args []string) int {
 	keyFile := fs.String("jwt-key-file", "", "read the HS256 secret from `FILE` (one trailing newline dropped)")
 	dataDir := dataKeyFlag(fs, "data-dir")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the hub")
+	issuer := fs.String("issuer", "", "mint a Mercure 1.0 access token from --jwt-key for this issuer `URL` (its aud is --hub, or the hub's --resource given as --audience)")
+	audience := fs.String("audience", "", "with --issuer: the hub's resource identifier `URL` (default: --hub)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: herald publish --hub URL --topic TOPIC --data DATA [flags]
 
@@ -74,7 +74,7 @@ Flags:
 			}
 			key = b
 		}
-		t, err := auth.Mint(key, "HS256", auth.Claims{Publish: topics}, 5*time.Minute)
+		t, err := mintPublisherToken(key, *issuer, *audience, *hub, topics)
 		if err != nil {
 			return fail("minting a token: %v", err)
 		}

@@ -51,6 +51,7 @@ type serveConfig struct {
 	logFormat, metricsAddr                string
 	publicMetrics                         bool
 	redisMinReplicas                      int
+	v1                                    v1Flags
 }
 
 func serveFlags(c *serveConfig) *flag.FlagSet {
@@ -93,6 +94,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address to serve Go's profiles on, at /debug/pprof/ (keep it on loopback or a private network; the same as --metrics-addr shares its listener; empty: off)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "address to serve /metrics on, apart from the hub's listener (empty: none)")
 	fs.BoolVar(&c.publicMetrics, "public-metrics", true, "serve /metrics on the hub's listener too (false keeps it to --metrics-addr)")
+	addV1Flags(fs, &c.v1)
 	return fs
 }
 
@@ -161,6 +163,17 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	if err != nil {
 		return fmt.Errorf("subscriber key: %v", err)
 	}
+	v1, err := setupV1Keys(c, secret, logger)
+	if err != nil {
+		return err
+	}
+	defer v1.close()
+	if v1.pub != nil {
+		pubVerifier = v1.pub
+	}
+	if v1.sub != nil {
+		subVerifier = v1.sub
+	}
 
 	log, err := openStore(c, logger)
 	if err != nil {
@@ -193,6 +206,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		PublishBurst:        c.publishBurst,
 		Takeover:            c.takeover,
 		Logger:              logger,
+		V1:                  v1.cfg,
 	})
 	if err != nil {
 		return err
@@ -256,6 +270,7 @@ func routes(m *mercure.Handler, c *serveConfig, reg *prometheus.Registry) (http.
 	mux := http.NewServeMux()
 	mux.Handle(mercure.Path, m)
 	mux.Handle(mercure.Path+"/", m)
+	mux.Handle(mercure.MetadataPath, m)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -295,7 +310,9 @@ func routes(m *mercure.Handler, c *serveConfig, reg *prometheus.Registry) (http.
 		// Browsers send the mercureAuthorization cookie only with credentials; "*" cannot
 		// be combined with them, so a wildcard policy serves anonymous subscribers only.
 		AllowCredentials: !slices.Contains(c.corsOrigins, "*"),
-		ExposedHeaders:   []string{"Last-Event-ID"},
+		ExposedHeaders:   []string{"Last-Event-ID", "Mercure-Last-Event-ID", "Link"},
+		// QUERY: Mercure 1.0 subscribers may send their parameters in a body.
+		AllowedMethods: append(slices.Clone(cors.DefaultMethods), mercure.MethodQuery),
 	}
 	if err := policy.Check(); err != nil {
 		return nil, fmt.Errorf("--cors-origins: %v", err)

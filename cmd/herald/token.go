@@ -54,6 +54,8 @@ func tokenCommand(e env, args []string, lookupEnv func(string) (string, bool)) i
 	subject := fs.String("subject", "", "the token's \"sub\" claim, `ID` of the bearer")
 	ttl := fs.Duration("exp", defaultTokenTTL, "lifetime of the token; 0 means it never expires")
 	dataDir := dataKeyFlag(fs, "data")
+	var oauth oauthFlags
+	addOAuthFlags(fs, &oauth)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: herald token [--jwt-key K | --jwt-key-file FILE | --data DIR] [--jwt-alg ALG]
                     [--publish SELECTOR]... [--subscribe SELECTOR]... [--payload JSON] [--exp 1h]
@@ -88,7 +90,7 @@ Flags:
 	if !slices.Contains(auth.Algorithms(), *alg) {
 		return fail(2, "unknown --jwt-alg %q (supported: %s)", *alg, strings.Join(auth.Algorithms(), ", "))
 	}
-	if len(publish) == 0 && len(subscribe) == 0 {
+	if len(publish) == 0 && len(subscribe) == 0 && !oauth.grantsGiven() {
 		return fail(2, "nothing to grant: give --publish or --subscribe")
 	}
 	if *ttl < 0 {
@@ -126,6 +128,17 @@ Flags:
 	}
 	if !auth.IsHMAC(*alg) && *keyFile == "" {
 		return fail(2, "%s signs with a PEM private key: give --jwt-key-file", *alg)
+	}
+	if oauth.on {
+		tok, err := mintOAuth(&oauth, k, *alg, publish, subscribe, json.RawMessage(*payload), *subject, *ttl)
+		if err != nil {
+			return fail(2, "%v", err)
+		}
+		fmt.Fprintln(e.stdout, tok)
+		return 0
+	}
+	if oauth.grantsGiven() || oauth.issuer != "" || len(oauth.audience) > 0 {
+		return fail(2, "--issuer, --audience and the -urlpattern grants need --oauth")
 	}
 	c := auth.Claims{Publish: publish, Subscribe: subscribe, Subject: *subject}
 	if *payload != "" {

@@ -16,6 +16,15 @@
   $('hub-url').textContent = hub;
   const params = new URLSearchParams(location.search);
   if (params.has('topic')) $('sub-topics').value = params.getAll('topic').join('\n');
+  for (const kind of ['match', 'match_urlpattern']) {
+    if (params.has(kind)) {
+      $('sub-kind').value = kind;
+      $('sub-topics').value = params.getAll(kind).join('\n');
+    }
+  }
+  // The kind of the running subscription: 'topic' speaks Mercure 0.x, the others 1.0.
+  let kind = 'topic';
+  const isV1 = () => kind !== 'topic';
 
   const lines = (text) => text.split('\n').map((s) => s.trim()).filter((s) => s !== '');
   const shellQuote = (s) => "'" + String(s).replace(/'/g, "'\\''") + "'";
@@ -62,11 +71,12 @@
 
   function subscribeURL(withToken) {
     const url = new URL(hub);
-    for (const s of selectors) url.searchParams.append('topic', s);
+    for (const s of selectors) url.searchParams.append(kind, s);
     const last = $('sub-last-id').value.trim();
-    if (last) url.searchParams.set('lastEventID', last);
+    if (last) url.searchParams.set(isV1() ? 'last_event_id' : 'lastEventID', last);
     const token = $('sub-token').value.trim();
-    if (withToken && token) url.searchParams.set('authorization', token);
+    // A 1.0 hub never reads a token from the URL: in a browser it comes in the cookie.
+    if (withToken && token && !isV1()) url.searchParams.set('authorization', token);
     return url;
   }
 
@@ -75,6 +85,10 @@
     selectors = lines($('sub-topics').value);
     if (selectors.length === 0) return;
     if (es) es.close();
+    kind = $('sub-kind').value;
+    $('generation').textContent = isV1() ? 'Mercure 1.0 (' + kind + ')' : 'Mercure 0.x (topic)';
+    // 1.0 subscription events come with the event type "mercure".
+    if (isV1()) learnType('mercure');
     opens = 0;
     $('reconnects').textContent = '0';
     $('sub-result').textContent = '';

@@ -54,6 +54,14 @@ var Flags = []string{
 // environment variable is set.
 func New(t testing.TB) context.Context {
 	t.Helper()
+	return NewWithFlags(t, nil)
+}
+
+// NewWithFlags is New with command-line switches added to Flags: a name with a bool
+// switches it on or off, a name with a string gives it a value (for example
+// "ignore-certificate-errors-spki-list" to trust one test certificate, and no other).
+func NewWithFlags(t testing.TB, extra map[string]any) context.Context {
+	t.Helper()
 	path := ExecPath()
 	if path == "" {
 		if os.Getenv("CI") != "" {
@@ -67,6 +75,9 @@ func New(t testing.TB) context.Context {
 	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.UserDataDir(profile)}
 	for _, f := range Flags {
 		opts = append(opts, chromedp.Flag(f, true))
+	}
+	for name, v := range extra {
+		opts = append(opts, chromedp.Flag(name, v))
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
