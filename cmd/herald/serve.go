@@ -42,9 +42,12 @@ type serveConfig struct {
 	corsOrigins, publishOrigins           listFlag
 	heartbeat, historyAge, writeTimeout   time.Duration
 	shutdownGrace                         time.Duration
+	readHeaderTimeout, readBodyTimeout    time.Duration
+	idleTimeout                           time.Duration
 	historySize, maxTopics, queueSize     int
-	maxTopicBytes                         int
+	maxTopicBytes, minBodyRate            int
 	maxConns, maxConnsPerIP, publishBurst int
+	connReserve, ipv6Prefix               int
 	maxBody                               int64
 	publishRate                           float64
 	logLevel, pprofAddr                   string
@@ -72,8 +75,14 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.Int64Var(&c.maxBody, "max-body", mercure.DefaultMaxBodyBytes, "largest publish body, in bytes (413 past it)")
 	fs.IntVar(&c.maxTopics, "max-topics", mercure.DefaultMaxTopics, "most topics in one publish or subscription (400 past it)")
 	fs.IntVar(&c.maxTopicBytes, "max-topic-bytes", mercure.DefaultMaxTopicBytes, "longest topic or topic selector, in bytes (400 past it)")
-	fs.IntVar(&c.maxConns, "max-connections", 0, "most open subscriber streams (503 past it; 0: no limit)")
-	fs.IntVar(&c.maxConnsPerIP, "max-connections-per-ip", 0, "most open streams from one client address (429 past it; 0: no limit)")
+	fs.IntVar(&c.maxConns, "max-connections", 0, "most open connections of every kind: streams, publishes, health checks, idle keep-alives (503 past it; 0: the open-file limit less 256, or less a quarter under 1024; -1: no limit)")
+	fs.IntVar(&c.connReserve, "connection-reserve", 0, "connections kept for requests other than streams, such as health checks and publishes: streams get at most --max-connections less this (503 past it; 0: a tenth of --max-connections, at most 256; -1: none)")
+	fs.IntVar(&c.maxConnsPerIP, "max-connections-per-ip", 0, "most open connections of every kind from one client: an IPv4 address, or an IPv6 network of --client-ipv6-prefix bits (429 past it; 0: no limit)")
+	fs.IntVar(&c.ipv6Prefix, "client-ipv6-prefix", mercure.DefaultIPv6Prefix, "leading bits of an IPv6 address that name one client for --max-connections-per-ip (128: every address apart)")
+	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers (0: no limit)")
+	fs.DurationVar(&c.readBodyTimeout, "read-body-timeout", mercure.DefaultBodyTimeout, "time a client has to send a request's body, from the end of its headers (0: no limit)")
+	fs.IntVar(&c.minBodyRate, "min-body-rate", mercure.DefaultMinBodyRate, "slowest a request body may arrive, in bytes per second, with 5 s of grace (0: no minimum)")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 30*time.Second, "time an idle keep-alive connection stays open between requests (0: no limit)")
 	fs.Float64Var(&c.publishRate, "publish-rate", 0, "publishes per second allowed to one token (429 past it; 0: no limit)")
 	fs.IntVar(&c.publishBurst, "publish-burst", 100, "publishes one token may make at once within --publish-rate")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", mercure.DefaultWriteTimeout, "time a subscriber has to accept a write before it is disconnected")
@@ -137,6 +146,16 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		return fmt.Errorf("subscriber key: %v", err)
 	}
 
+	nofile := raiseFileLimit()
+	limits := resolveConnLimits(c.maxConns, c.connReserve, nofile)
+	if nofile > 0 && c.maxConns > 0 && uint64(c.maxConns) >= nofile {
+		logger.Warn("herald: --max-connections is not below the open-file limit: accepting will fail for want of descriptors before the limit is reached",
+			"max_connections", c.maxConns, "open_file_limit", nofile)
+	}
+	if c.ipv6Prefix < 1 || c.ipv6Prefix > 128 {
+		return fmt.Errorf("--client-ipv6-prefix %d: it must be between 1 and 128", c.ipv6Prefix)
+	}
+
 	log, err := openStore(c)
 	if err != nil {
 		return err
@@ -159,7 +178,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		MaxBodyBytes:        c.maxBody,
 		MaxTopics:           c.maxTopics,
 		MaxTopicBytes:       c.maxTopicBytes,
-		MaxConnections:      c.maxConns,
+		MaxConnections:      limits.streams,
 		MaxConnectionsPerIP: c.maxConnsPerIP,
 		PublishRate:         c.publishRate,
 		PublishBurst:        c.publishBurst,
@@ -176,23 +195,40 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	// NOTE: no TCP keep-alive on accepted connections (net.Listen turns it on, with four
 	// setsockopt calls per connection): a stream's heartbeats already find a client that
 	// vanished, and IdleTimeout below closes idle request connections.
-	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", c.addr)
+	tcp, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	root, err := routes(handler, c)
+	// Every connection counts, whatever it carries, and the ones over a limit are answered
+	// 503 or 429 before a request is read.
+	ln := &mercure.Listener{
+		Listener:          tcp,
+		MaxConns:          limits.total,
+		MaxConnsPerClient: c.maxConnsPerIP,
+		IPv6Prefix:        c.ipv6Prefix,
+		Logger:            logger,
+	}
+	root, err := routes(handler, ln, c)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	srv := &http.Server{
-		Handler:           root,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           mercure.BodyDeadline{Timeout: offIfZero(c.readBodyTimeout), MinRate: offIfZero(c.minBodyRate)}.Handler(root),
+		ReadHeaderTimeout: c.readHeaderTimeout,
+		IdleTimeout:       c.idleTimeout,
+		ConnContext:       ln.ConnContext,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if c.idleTimeout <= 0 {
+		// net/http reads a zero IdleTimeout as "ReadTimeout", and that as "none"; the hub
+		// leaves ReadTimeout unset, since it would end every stream.
+		srv.IdleTimeout = 0
 	}
 	url := hubURL(ln.Addr())
 	printWelcome(e.stdout, url, c, secret, generated)
-	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store))
+	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store),
+		"max_connections", limits.total, "max_streams", limits.streams)
 
 	if c.pprofAddr != "" {
 		stop, err := servePprof(c.pprofAddr, logger)
@@ -249,6 +285,15 @@ func servePprof(addr string, logger *slog.Logger) (stop func(), err error) {
 	return func() { srv.Close(); <-done }, nil
 }
 
+// offIfZero turns a flag's "0: no limit" into the library's "negative: no limit" (where
+// zero means the default).
+func offIfZero[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
+}
+
 func heartbeatSetting(d time.Duration) time.Duration {
 	if d <= 0 {
 		return -1 // mercure.Config: negative disables
@@ -258,7 +303,7 @@ func heartbeatSetting(d time.Duration) time.Duration {
 
 // routes mounts the protocol, health and metrics endpoints, and the hub's own pages, behind
 // the CORS policy.
-func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
+func routes(m *mercure.Handler, ln *mercure.Listener, c *serveConfig) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(mercure.Path, m)
 	mux.Handle(mercure.Path+"/", m)
@@ -281,6 +326,7 @@ func routes(m *mercure.Handler, c *serveConfig) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(m.Collectors()...)
+	reg.MustRegister(ln.Collectors()...)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	if c.ui {
 		mux.Handle(console.Path, console.Handler())
