@@ -173,6 +173,7 @@ func TestListenerCountsEveryConnection(t *testing.T) {
 	if resp, _ := getOnce(t, th, "127.0.0.1", "/healthz"); resp.StatusCode != 200 {
 		t.Fatalf("after a close: %d", resp.StatusCode)
 	}
+	eventually(t, 5*time.Second, "the last request's place freed", func() bool { return ln.Open() == 2 })
 	// The stream lost nothing meanwhile.
 	id := th.mustPublish(url.Values{"topic": {"a"}, "data": {"still here"}})
 	if ev := s.next(wait); ev.ID != id {

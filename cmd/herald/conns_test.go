@@ -70,11 +70,18 @@ func publishRequest(tok string, form url.Values) string {
 		"\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }
 
+// closeAndSettle closes c and gives the hub a moment to see it closed and free its place,
+// so that the next connection of a test is not refused for a place about to be freed.
+func closeAndSettle(c net.Conn) {
+	c.Close()
+	time.Sleep(30 * time.Millisecond)
+}
+
 // getOnce sends GET path on a connection of its own from src, and closes it.
 func getOnce(t *testing.T, base, src, path string) (status int, retryAfter string) {
 	t.Helper()
 	c := dial(t, base, src)
-	defer c.Close()
+	defer closeAndSettle(c)
 	resp := send(t, c, get(path))
 	io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, resp.Header.Get("Retry-After")
@@ -84,7 +91,7 @@ func getOnce(t *testing.T, base, src, path string) (status int, retryAfter strin
 func publishOnce(t *testing.T, base, src, tok string, form url.Values) (int, string) {
 	t.Helper()
 	c := dial(t, base, src)
-	defer c.Close()
+	defer closeAndSettle(c)
 	resp := send(t, c, publishRequest(tok, form))
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
@@ -103,7 +110,7 @@ func openStream(t *testing.T, base, src string) (*rawStream, int) {
 	c := dial(t, base, src)
 	resp := send(t, c, get("/.well-known/mercure?topic=a"))
 	if resp.StatusCode != 200 {
-		c.Close()
+		closeAndSettle(c)
 		return nil, resp.StatusCode
 	}
 	return &rawStream{c: c, dec: sse.NewDecoder(resp.Body)}, 200
