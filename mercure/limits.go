@@ -1,26 +1,26 @@
 package mercure
 
 import (
-	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// connLimiter counts open subscriber streams, in all and per client address.
+// connLimiter counts open subscriber streams, in all and per client (see ClientKey).
 type connLimiter struct {
 	max, perIP int
 
 	mu    sync.Mutex
 	total int
-	byIP  map[string]int
+	byIP  map[netip.Addr]int
 }
 
 // acquire reserves a stream for ip. It returns 0 when allowed, or the status to answer:
 // 503 when the hub is full, 429 when this client holds too many streams.
-func (l *connLimiter) acquire(ip string) int {
+func (l *connLimiter) acquire(ip netip.Addr) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.max > 0 && l.total >= l.max {
@@ -32,14 +32,14 @@ func (l *connLimiter) acquire(ip string) int {
 	l.total++
 	if l.perIP > 0 {
 		if l.byIP == nil {
-			l.byIP = make(map[string]int)
+			l.byIP = make(map[netip.Addr]int)
 		}
 		l.byIP[ip]++
 	}
 	return 0
 }
 
-func (l *connLimiter) release(ip string) {
+func (l *connLimiter) release(ip netip.Addr) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.total--
@@ -50,16 +50,6 @@ func (l *connLimiter) release(ip string) {
 			l.byIP[ip]--
 		}
 	}
-}
-
-// clientIP is the address the connection comes from. Forwarded headers are not trusted:
-// anyone can send them.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // rateLimiter gives each publisher (keyed by its token's digest) a token bucket. Idle

@@ -74,6 +74,11 @@ func TestSlowConsumerResumesWithoutLoss(t *testing.T) {
 	waitFor(t, func() bool { return th.handler.Metrics().SlowConsumers.Load() == 1 })
 	// Resume from the last id it would have processed: nothing lost, nothing repeated.
 	r := th.subscribe("topic=t", http.Header{"Last-Event-Id": {"9"}})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the hub's log:\n%s", th.logs.String()) // why the resumed stream ended
+		}
+	})
 	for i := 10; i < n; i++ {
 		if ev := r.next(wait); ev.ID != fmt.Sprint(i) {
 			t.Fatalf("resumed stream got %s, want %d", ev.ID, i)

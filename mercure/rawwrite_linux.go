@@ -23,6 +23,9 @@ const maxIovecs = 512
 // socketFD returns c's descriptor for raw writes, or -1 when c is not a plain TCP socket
 // (TLS, for one, must go through its own Write).
 func socketFD(c net.Conn) int {
+	if lc, ok := c.(*limitedConn); ok { // counted by a Listener: the socket is under it
+		c = lc.Conn
+	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return -1

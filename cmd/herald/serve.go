@@ -33,25 +33,28 @@ import (
 
 // serveConfig holds herald serve's flags.
 type serveConfig struct {
-	addr, dataDir, store                  string
-	jwtKey, pubKey, subKey, jwtAlg        string
-	anonymous, subscriptions, ui          bool
-	takeover                              bool
-	corsOrigins, publishOrigins           listFlag
-	heartbeat, historyAge, writeTimeout   time.Duration
-	shutdownGrace                         time.Duration
-	historySize, maxTopics, queueSize     int
-	maxTopicBytes, maxIDBytes             int
-	publisherIDs                          bool
-	maxConns, maxConnsPerIP, publishBurst int
-	maxBody                               int64
-	publishRate                           float64
-	logLevel, pprofAddr                   string
-	selectorLimits                        topic.Limits
-	logFormat, metricsAddr                string
-	publicMetrics                         bool
-	redisMinReplicas                      int
-	v1                                    v1Flags
+	addr, dataDir, store                   string
+	jwtKey, pubKey, subKey, jwtAlg         string
+	anonymous, subscriptions, ui           bool
+	takeover                               bool
+	corsOrigins, publishOrigins            listFlag
+	heartbeat, historyAge, writeTimeout    time.Duration
+	shutdownGrace                          time.Duration
+	readHeaderTimeout, readBodyTimeout     time.Duration
+	idleTimeout                            time.Duration
+	historySize, maxTopics, queueSize      int
+	maxTopicBytes, maxIDBytes, minBodyRate int
+	publisherIDs                           bool
+	maxConns, maxConnsPerIP, publishBurst  int
+	connReserve, ipv6Prefix                int
+	maxBody                                int64
+	publishRate                            float64
+	logLevel, pprofAddr                    string
+	selectorLimits                         topic.Limits
+	logFormat, metricsAddr                 string
+	publicMetrics                          bool
+	redisMinReplicas                       int
+	v1                                     v1Flags
 }
 
 func serveFlags(c *serveConfig) *flag.FlagSet {
@@ -83,8 +86,14 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.IntVar(&c.selectorLimits.StreamTemplateBytes, "max-stream-template-bytes", topic.DefaultMaxStreamTemplateBytes, "most bytes in all the URI template selectors of one subscription together (400 past it)")
 	fs.IntVar(&c.maxIDBytes, "max-id-bytes", mercure.DefaultMaxIDBytes, "longest update id a publisher may choose, in bytes (400 past it); ids are visible characters only")
 	fs.BoolVar(&c.publisherIDs, "publisher-ids", true, "let publishers choose update ids (the id field); false: the hub assigns every id, and a publisher cannot learn whether an id exists")
-	fs.IntVar(&c.maxConns, "max-connections", 0, "most open subscriber streams (503 past it; 0: no limit)")
-	fs.IntVar(&c.maxConnsPerIP, "max-connections-per-ip", 0, "most open streams from one client address (429 past it; 0: no limit)")
+	fs.IntVar(&c.maxConns, "max-connections", 0, "most open connections of every kind: streams, publishes, health checks, idle keep-alives (503 past it; 0: the open-file limit less 256, or less a quarter under 1024; -1: no limit)")
+	fs.IntVar(&c.connReserve, "connection-reserve", 0, "connections kept for requests other than streams, such as health checks and publishes: streams get at most --max-connections less this (503 past it; 0: a tenth of --max-connections, at most 256; -1: none)")
+	fs.IntVar(&c.maxConnsPerIP, "max-connections-per-ip", 0, "most open connections of every kind from one client: an IPv4 address, or an IPv6 network of --client-ipv6-prefix bits (429 past it; 0: no limit)")
+	fs.IntVar(&c.ipv6Prefix, "client-ipv6-prefix", mercure.DefaultIPv6Prefix, "leading bits of an IPv6 address that name one client for --max-connections-per-ip (128: every address apart)")
+	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers (0: no limit)")
+	fs.DurationVar(&c.readBodyTimeout, "read-body-timeout", mercure.DefaultBodyTimeout, "time a client has to send a request's body, from the end of its headers (0: no limit)")
+	fs.IntVar(&c.minBodyRate, "min-body-rate", mercure.DefaultMinBodyRate, "slowest a request body may arrive, in bytes per second, with 5 s of grace (0: no minimum)")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 30*time.Second, "time an idle keep-alive connection stays open between requests (0: no limit)")
 	fs.Float64Var(&c.publishRate, "publish-rate", 0, "publishes per second allowed to one token (429 past it; 0: no limit)")
 	fs.IntVar(&c.publishBurst, "publish-burst", 100, "publishes one token may make at once within --publish-rate")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", mercure.DefaultWriteTimeout, "time a subscriber has to accept a write before it is disconnected")
@@ -140,11 +149,11 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	// nothing behind. No TCP keep-alive on accepted connections (net.Listen turns it on,
 	// with four setsockopt calls per connection): a stream's heartbeats already find a
 	// client that vanished, and IdleTimeout below closes idle request connections.
-	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", c.addr)
+	tcp, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
+	defer tcp.Close()
 	side, err := listenSide(c)
 	if err != nil {
 		return err
@@ -175,6 +184,16 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		subVerifier = v1.sub
 	}
 
+	nofile := raiseFileLimit()
+	limits := resolveConnLimits(c.maxConns, c.connReserve, nofile)
+	if nofile > 0 && c.maxConns > 0 && uint64(c.maxConns) >= nofile {
+		logger.Warn("herald: --max-connections is not below the open-file limit: accepting will fail for want of descriptors before the limit is reached",
+			"max_connections", c.maxConns, "open_file_limit", nofile)
+	}
+	if c.ipv6Prefix < 1 || c.ipv6Prefix > 128 {
+		return fmt.Errorf("--client-ipv6-prefix %d: it must be between 1 and 128", c.ipv6Prefix)
+	}
+
 	log, err := openStore(c, logger)
 	if err != nil {
 		return err
@@ -200,7 +219,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		SelectorLimits:      c.selectorLimits,
 		MaxIDBytes:          c.maxIDBytes,
 		HubIDsOnly:          !c.publisherIDs,
-		MaxConnections:      c.maxConns,
+		MaxConnections:      limits.streams,
 		MaxConnectionsPerIP: c.maxConnsPerIP,
 		PublishRate:         c.publishRate,
 		PublishBurst:        c.publishBurst,
@@ -215,20 +234,38 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	// graceful one below returns at once).
 	defer handler.Shutdown(time.Now())
 
+	// Every connection counts, whatever it carries, and the ones over a limit are answered
+	// 503 or 429 before a request is read.
+	ln := &mercure.Listener{
+		Listener:          tcp,
+		MaxConns:          limits.total,
+		MaxConnsPerClient: c.maxConnsPerIP,
+		IPv6Prefix:        c.ipv6Prefix,
+		Logger:            logger,
+	}
 	reg := newRegistry(handler, h, log)
+	reg.MustRegister(ln.Collectors()...)
 	root, err := routes(handler, c, reg)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	srv := &http.Server{
-		Handler:           root,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           mercure.BodyDeadline{Timeout: offIfZero(c.readBodyTimeout), MinRate: offIfZero(c.minBodyRate)}.Handler(root),
+		ReadHeaderTimeout: c.readHeaderTimeout,
+		IdleTimeout:       c.idleTimeout,
+		ConnContext:       ln.ConnContext,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if c.idleTimeout <= 0 {
+		// net/http reads a zero IdleTimeout as "ReadTimeout", and that as "none"; the hub
+		// leaves ReadTimeout unset, since it would end every stream.
+		srv.IdleTimeout = 0
 	}
 	url := hubURL(ln.Addr())
 	printWelcome(e.stdout, url, c, secret, generated)
-	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store))
+	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store),
+		"max_connections", limits.total, "max_streams", limits.streams)
 
 	side.serve(reg, logger)
 	errc := make(chan error, 1)
@@ -255,6 +292,15 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	<-errc
 	<-streamsDone
 	return nil
+}
+
+// offIfZero turns a flag's "0: no limit" into the library's "negative: no limit" (where
+// zero means the default).
+func offIfZero[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 func heartbeatSetting(d time.Duration) time.Duration {
