@@ -30,6 +30,7 @@ import (
 	"github.com/heraldsse/herald/history/boltstore"
 	"github.com/heraldsse/herald/history/redisstore"
 	"github.com/heraldsse/herald/hub"
+	"github.com/heraldsse/herald/internal/transport"
 	"github.com/heraldsse/herald/mercure"
 )
 
@@ -49,6 +50,11 @@ type serveConfig struct {
 	maxBody                               int64
 	publishRate                           float64
 	logLevel, pprofAddr                   string
+	tlsCert, tlsKey                       string
+	acmeDomains                           listFlag
+	acmeEmail, acmeCA, redirectAddr       string
+	h2c, http3                            bool
+	http2MaxStreams                       int
 }
 
 func serveFlags(c *serveConfig) *flag.FlagSet {
@@ -82,6 +88,15 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&c.writeTimeout, "write-timeout", mercure.DefaultWriteTimeout, "time a subscriber has to accept a write before it is disconnected")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "time given to in-flight requests and streams on SIGTERM or SIGINT")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (HTTP/2 and HTTP/1.1) with this PEM certificate (a chain allowed, leaf first); re-read when it changes and on SIGHUP")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
+	fs.Var(&c.acmeDomains, "acme-domains", "serve HTTPS with certificates obtained and renewed from an ACME CA for these domains (comma-separated); the account and certificates are kept in --data")
+	fs.StringVar(&c.acmeEmail, "acme-email", "", "contact address for the ACME account (optional)")
+	fs.StringVar(&c.acmeCA, "acme-ca", "", "ACME directory URL of a private CA (default: Let's Encrypt); its certificate must be trusted by the system or SSL_CERT_FILE")
+	fs.StringVar(&c.redirectAddr, "http-redirect-addr", "", "with HTTPS, a plain HTTP address (such as :80) that answers ACME HTTP-01 challenges and redirects everything else to HTTPS (empty: off)")
+	fs.BoolVar(&c.h2c, "h2c", false, "without TLS, also serve cleartext HTTP/2 (for a proxy in front that speaks it)")
+	fs.BoolVar(&c.http3, "http3", false, "with HTTPS, also serve HTTP/3 over QUIC on the same port number (UDP), advertised with Alt-Svc")
+	fs.IntVar(&c.http2MaxStreams, "http2-max-streams", transport.DefaultMaxStreams, "most concurrent streams on one HTTP/2 or HTTP/3 connection")
 	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "address to serve Go's profiles on, at /debug/pprof/ (keep it on loopback or a private network; empty: off)")
 	return fs
 }
@@ -195,7 +210,12 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	url := hubURL(ln.Addr())
+	tr, err := transport.New(transportConfig(c, logger), srv)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	url := hubURL(ln.Addr(), tr)
 	printWelcome(e.stdout, url, c, secret, generated)
 	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store))
 
@@ -208,13 +228,20 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		defer stop()
 	}
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if err := tr.Start(ln); err != nil {
+		ln.Close()
+		return err
+	}
+	stopReload := reloadOnHangup(tr, logger)
+	defer stopReload()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
 	select {
-	case err := <-errc:
+	case err := <-tr.Err():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
+		defer cancel()
+		tr.Shutdown(shutdownCtx)
 		return err
 	case <-ctx.Done():
 	}
@@ -226,10 +253,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	// for them.
 	streamsDone := make(chan struct{})
 	go func() { handler.Shutdown(deadline); close(streamsDone) }()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		srv.Close()
-	}
-	<-errc
+	tr.Shutdown(shutdownCtx) // closes what is left once the grace is over
 	<-streamsDone
 	return nil
 }
@@ -422,10 +446,13 @@ func verifierFor(alg, key, secret string) (*auth.Verifier, error) {
 	return auth.NewVerifier(alg, []byte(key))
 }
 
-func hubURL(addr net.Addr) string {
+func hubURL(addr net.Addr, tr *transport.Server) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
+	}
+	if tr.TLS() {
+		return "https://" + net.JoinHostPort(host, port)
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }

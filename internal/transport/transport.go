@@ -314,3 +314,6 @@ func redirectHandler(tlsPort int) http.Handler {
 		http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), code)
 	})
 }
+
+// TLS reports whether the server serves HTTPS.
+func (s *Server) TLS() bool { return s.cfg.TLS() }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go/http3"
+
+	"github.com/heraldsse/herald/internal/testcert"
 )
 
 // ticking streams a numbered line every 20 ms at /stream until the client leaves; other
@@ -90,18 +92,18 @@ func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
 }
 
 func TestTLSServesHTTP2AndHTTP1WithTLS12Floor(t *testing.T) {
-	ca := newTestCA(t)
-	certFile, keyFile := ca.writePair(t, t.TempDir(), 1)
+	ca := testcert.New(t)
+	certFile, keyFile := ca.WritePair(t, t.TempDir(), 1)
 	addr, _ := start(t, Config{CertFile: certFile, KeyFile: keyFile}, ticking())
 	url := "https://" + addr + "/"
 
-	if resp, body := get(t, client(t, ca.clientTLS(), h2), url); resp.ProtoMajor != 2 || body != "ok HTTP/2.0" {
+	if resp, body := get(t, client(t, ca.ClientTLS(), h2), url); resp.ProtoMajor != 2 || body != "ok HTTP/2.0" {
 		t.Fatalf("h2 client: %s %q", resp.Proto, body)
 	}
-	if resp, body := get(t, client(t, ca.clientTLS(), h1), url); resp.ProtoMajor != 1 || body != "ok HTTP/1.1" {
+	if resp, body := get(t, client(t, ca.ClientTLS(), h1), url); resp.ProtoMajor != 1 || body != "ok HTTP/1.1" {
 		t.Fatalf("HTTP/1.1 client: %s %q", resp.Proto, body)
 	}
-	old := ca.clientTLS()
+	old := ca.ClientTLS()
 	old.MinVersion, old.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
 	if _, err := client(t, old, h1).Get(url); err == nil || !strings.Contains(err.Error(), "protocol version") {
 		t.Fatalf("TLS 1.1 client: %v, want a protocol version alert", err)
@@ -109,11 +111,11 @@ func TestTLSServesHTTP2AndHTTP1WithTLS12Floor(t *testing.T) {
 }
 
 func TestBadCertFilesStopTheStartNamingTheFile(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testcert.New(t)
 	dir := t.TempDir()
-	certFile, keyFile := ca.writePair(t, dir, 1)
+	certFile, keyFile := ca.WritePair(t, dir, 1)
 	other := t.TempDir()
-	_, otherKey := ca.writePair(t, other, 2)
+	_, otherKey := ca.WritePair(t, other, 2)
 	missing := filepath.Join(dir, "missing.pem")
 	for _, tc := range []struct {
 		name, cert, key, want string
@@ -144,12 +146,12 @@ func serial(t *testing.T, addr string, cfg *tls.Config) string {
 }
 
 func TestCertFilesReloadWithoutDroppingStreams(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testcert.New(t)
 	dir := t.TempDir()
-	certFile, keyFile := ca.writePair(t, dir, 1)
+	certFile, keyFile := ca.WritePair(t, dir, 1)
 	addr, tr := start(t, Config{CertFile: certFile, KeyFile: keyFile, ReloadEvery: 50 * time.Millisecond}, ticking())
 
-	resp, err := client(t, ca.clientTLS(), h2).Get("https://" + addr + "/stream")
+	resp, err := client(t, ca.ClientTLS(), h2).Get("https://" + addr + "/stream")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,15 +160,15 @@ func TestCertFilesReloadWithoutDroppingStreams(t *testing.T) {
 	lines.Scan()
 
 	// A half-replaced pair (new certificate, old key) is not taken; the complete pair is.
-	c2, k2 := ca.issue(t, 2)
-	writeAtomic(t, certFile, c2)
+	c2, k2 := ca.Issue(t, 2)
+	testcert.WriteAtomic(t, certFile, c2)
 	time.Sleep(200 * time.Millisecond)
-	if got := serial(t, addr, ca.clientTLS()); got != "1" {
+	if got := serial(t, addr, ca.ClientTLS()); got != "1" {
 		t.Fatalf("serial after half a replacement = %s, want 1", got)
 	}
-	writeAtomic(t, keyFile, k2)
+	testcert.WriteAtomic(t, keyFile, k2)
 	deadline := time.Now().Add(5 * time.Second)
-	for serial(t, addr, ca.clientTLS()) != "2" {
+	for serial(t, addr, ca.ClientTLS()) != "2" {
 		if time.Now().After(deadline) {
 			t.Fatal("the replaced files were not picked up")
 		}
@@ -174,11 +176,11 @@ func TestCertFilesReloadWithoutDroppingStreams(t *testing.T) {
 	}
 	// On demand (SIGHUP), with polling off.
 	tr.cfg.ReloadEvery = -1
-	ca.writePair(t, dir, 3)
+	ca.WritePair(t, dir, 3)
 	if err := tr.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if got := serial(t, addr, ca.clientTLS()); got != "3" {
+	if got := serial(t, addr, ca.ClientTLS()); got != "3" {
 		t.Fatalf("serial after Reload = %s, want 3", got)
 	}
 	// The stream opened before both changes still runs.
@@ -205,10 +207,10 @@ func TestH2C(t *testing.T) {
 }
 
 func TestStreamCapPerConnection(t *testing.T) {
-	ca := newTestCA(t)
-	certFile, keyFile := ca.writePair(t, t.TempDir(), 1)
+	ca := testcert.New(t)
+	certFile, keyFile := ca.WritePair(t, t.TempDir(), 1)
 	addr, _ := start(t, Config{CertFile: certFile, KeyFile: keyFile, MaxStreams: 2}, ticking())
-	c := client(t, ca.clientTLS(), h2)
+	c := client(t, ca.ClientTLS(), h2)
 	for range 2 {
 		resp, err := c.Get("https://" + addr + "/stream")
 		if err != nil {
@@ -226,16 +228,16 @@ func TestStreamCapPerConnection(t *testing.T) {
 }
 
 func TestHTTP3WithAltSvc(t *testing.T) {
-	ca := newTestCA(t)
-	certFile, keyFile := ca.writePair(t, t.TempDir(), 1)
+	ca := testcert.New(t)
+	certFile, keyFile := ca.WritePair(t, t.TempDir(), 1)
 	addr, _ := start(t, Config{CertFile: certFile, KeyFile: keyFile, HTTP3: true}, ticking())
 	_, port, _ := net.SplitHostPort(addr)
 
-	resp, _ := get(t, client(t, ca.clientTLS(), h2), "https://"+addr+"/")
+	resp, _ := get(t, client(t, ca.ClientTLS(), h2), "https://"+addr+"/")
 	if got, want := resp.Header.Get("Alt-Svc"), `h3=":`+port+`"; ma=86400`; got != want {
 		t.Fatalf("Alt-Svc = %q, want %q", got, want)
 	}
-	h3t := &http3.Transport{TLSClientConfig: ca.clientTLS()}
+	h3t := &http3.Transport{TLSClientConfig: ca.ClientTLS()}
 	defer h3t.Close()
 	resp, body := get(t, &http.Client{Transport: h3t}, "https://"+addr+"/")
 	if resp.ProtoMajor != 3 || body != "ok HTTP/3.0" || resp.Header.Get("Alt-Svc") != "" {
@@ -244,8 +246,8 @@ func TestHTTP3WithAltSvc(t *testing.T) {
 }
 
 func TestRedirectToHTTPS(t *testing.T) {
-	ca := newTestCA(t)
-	certFile, keyFile := ca.writePair(t, t.TempDir(), 1)
+	ca := testcert.New(t)
+	certFile, keyFile := ca.WritePair(t, t.TempDir(), 1)
 	rln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

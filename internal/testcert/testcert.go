@@ -1,4 +1,6 @@
-package transport
+// Package testcert makes a certificate authority and server certificates for tests, so
+// that TLS tests trust exactly what they made instead of skipping verification.
+package testcert
 
 import (
 	"crypto/ecdsa"
@@ -16,14 +18,16 @@ import (
 	"time"
 )
 
-// testCA is a certificate authority made for one test.
-type testCA struct {
-	cert *x509.Certificate
+// CA is a certificate authority made for one test.
+type CA struct {
+	Cert *x509.Certificate
 	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
+	// Pool holds the CA's certificate alone.
+	Pool *x509.CertPool
 }
 
-func newTestCA(t *testing.T) *testCA {
+// New makes a CA valid for an hour.
+func New(t testing.TB) *CA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -45,12 +49,12 @@ func newTestCA(t *testing.T) *testCA {
 	cert, _ := x509.ParseCertificate(der)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
+	return &CA{Cert: cert, key: key, Pool: pool}
 }
 
-// issue makes a leaf for localhost and 127.0.0.1 with the given serial and returns its
+// Issue makes a leaf for localhost and 127.0.0.1 with the given serial and returns its
 // PEM certificate chain (leaf, then CA) and key.
-func (ca *testCA) issue(t *testing.T, serial int64) (certPEM, keyPEM []byte) {
+func (ca *CA) Issue(t testing.TB, serial int64) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -66,7 +70,7 @@ func (ca *testCA) issue(t *testing.T, serial int64) (certPEM, keyPEM []byte) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,22 +79,22 @@ func (ca *testCA) issue(t *testing.T, serial int64) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	certPEM = append(certPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})...)
+	certPEM = append(certPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw})...)
 	return certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
 
-// writePair issues a leaf and writes it to cert.pem and key.pem in dir.
-func (ca *testCA) writePair(t *testing.T, dir string, serial int64) (certFile, keyFile string) {
+// WritePair issues a leaf and writes it to cert.pem and key.pem in dir.
+func (ca *CA) WritePair(t testing.TB, dir string, serial int64) (certFile, keyFile string) {
 	t.Helper()
-	c, k := ca.issue(t, serial)
+	c, k := ca.Issue(t, serial)
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	writeAtomic(t, certFile, c)
-	writeAtomic(t, keyFile, k)
+	WriteAtomic(t, certFile, c)
+	WriteAtomic(t, keyFile, k)
 	return certFile, keyFile
 }
 
-// writeAtomic replaces path as a deploy tool would: a new file renamed over the old.
-func writeAtomic(t *testing.T, path string, b []byte) {
+// WriteAtomic replaces path as a deploy tool would: a new file renamed over the old.
+func WriteAtomic(t testing.TB, path string, b []byte) {
 	t.Helper()
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
@@ -101,7 +105,7 @@ func writeAtomic(t *testing.T, path string, b []byte) {
 	}
 }
 
-// clientTLS trusts ca only.
-func (ca *testCA) clientTLS() *tls.Config {
-	return &tls.Config{RootCAs: ca.pool, ServerName: "localhost"}
+// ClientTLS trusts ca only, for the name localhost.
+func (ca *CA) ClientTLS() *tls.Config {
+	return &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
 }

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quic-go/quic-go/http3"
+
+	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/internal/testcert"
+)
+
+// startServeTLS runs herald serve with a certificate from a CA made for the test and
+// returns the hub's https base URL and a TLS configuration that trusts it.
+func startServeTLS(t *testing.T, args ...string) (string, *tls.Config) {
+	t.Helper()
+	ca := testcert.New(t)
+	certFile, keyFile := ca.WritePair(t, t.TempDir(), 1)
+	base, _, _ := startServe(t, append([]string{"--tls-cert", certFile, "--tls-key", keyFile}, args...)...)
+	return "https://" + strings.TrimPrefix(base, "http://"), ca.ClientTLS()
+}
+
+// protoClient speaks only one protocol: "h1", "h2", "h2c" or "h3".
+func protoClient(t *testing.T, proto string, tlsCfg *tls.Config) *http.Client {
+	t.Helper()
+	if proto == "h3" {
+		tp := &http3.Transport{TLSClientConfig: tlsCfg}
+		t.Cleanup(func() { tp.Close() })
+		return &http.Client{Transport: tp}
+	}
+	tp := &http.Transport{TLSClientConfig: tlsCfg, Protocols: new(http.Protocols)}
+	switch proto {
+	case "h1":
+		tp.Protocols.SetHTTP1(true)
+	case "h2":
+		tp.Protocols.SetHTTP2(true)
+	case "h2c":
+		tp.Protocols.SetUnencryptedHTTP2(true)
+	}
+	t.Cleanup(tp.CloseIdleConnections)
+	return &http.Client{Transport: tp}
+}
+
+func testToken(t *testing.T) string {
+	t.Helper()
+	tok, err := auth.Mint([]byte("transport-test-secret"), "HS256", auth.Claims{Publish: []string{"*"}, Subscribe: []string{"*"}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func publishWith(t *testing.T, c *http.Client, base, tok string, form url.Values) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/.well-known/mercure", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("publish: %d %s", resp.StatusCode, body)
+	}
+}
+
+// subscribeWith opens a stream; the caller reads it.
+func subscribeWith(t *testing.T, c *http.Client, rawURL, tok string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", rawURL, nil)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("subscribe: %d", resp.StatusCode)
+	}
+	return resp
+}
+
+// readStreamUntil reads the stream until it has seen every one of wants, or fails.
+func readStreamUntil(t *testing.T, r *bufio.Reader, wants ...string) string {
+	t.Helper()
+	var got strings.Builder
+	for {
+		done := true
+		for _, w := range wants {
+			done = done && strings.Contains(got.String(), w)
+		}
+		if done {
+			return got.String()
+		}
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream: %v after %q", err, got.String())
+		}
+		got.WriteString(line)
+	}
+}
+
+// Subscribe, publish, replay and a private update over every transport, with the default
+// flags (takeover on): HTTP/1.1 over TLS, HTTP/2 over TLS, HTTP/3, and h2c.
+func TestServeProtocolOverEveryTransport(t *testing.T) {
+	tlsBase, tlsCfg := startServeTLS(t, "--jwt-key", "transport-test-secret", "--http3")
+	plainBase, _, _ := startServe(t, "--jwt-key", "transport-test-secret", "--h2c")
+	tok := testToken(t)
+	for _, tc := range []struct{ proto, base string }{
+		{"h1", tlsBase}, {"h2", tlsBase}, {"h3", tlsBase}, {"h2c", plainBase},
+	} {
+		t.Run(tc.proto, func(t *testing.T) {
+			c := protoClient(t, tc.proto, tlsCfg)
+			topic := "https://example.com/" + tc.proto
+			publishWith(t, c, tc.base, tok, url.Values{"topic": {topic}, "id": {"before-" + tc.proto}, "data": {"missed"}})
+			resp := subscribeWith(t, c, tc.base+"/.well-known/mercure?lastEventID=earliest&topic="+url.QueryEscape(topic), tok)
+			if want := map[string]int{"h1": 1, "h2": 2, "h3": 3, "h2c": 2}[tc.proto]; resp.ProtoMajor != want {
+				t.Fatalf("stream over %s, want HTTP/%d", resp.Proto, want)
+			}
+			if tc.proto != "h3" && tc.base == tlsBase && !strings.HasPrefix(resp.Header.Get("Alt-Svc"), `h3=":`) {
+				t.Fatalf("no Alt-Svc on %s: %q", resp.Proto, resp.Header.Get("Alt-Svc"))
+			}
+			r := bufio.NewReader(resp.Body)
+			readStreamUntil(t, r, "id: before-"+tc.proto+"\ndata: missed\n\n")
+			publishWith(t, c, tc.base, tok, url.Values{"topic": {topic}, "data": {"secret"}, "private": {"on"}})
+			readStreamUntil(t, r, "data: secret\n\n")
+		})
+	}
+}
+
+// A stream whose client stops reading fills its own flow-control window and is ended; a
+// sibling stream on the same HTTP/2 connection keeps receiving every update.
+func TestServeStalledHTTP2StreamDoesNotHoldUpItsSibling(t *testing.T) {
+	base, tlsCfg := startServeTLS(t, "--jwt-key", "transport-test-secret", "--write-timeout", "1s", "--queue-size", "16")
+	tok := testToken(t)
+	c := protoClient(t, "h2", tlsCfg)
+	stalled := subscribeWith(t, c, base+"/.well-known/mercure?topic=big", "")
+	live := subscribeWith(t, c, base+"/.well-known/mercure?topic=big", "")
+	if stalled.ProtoMajor != 2 || live.ProtoMajor != 2 {
+		t.Fatalf("streams over %s and %s", stalled.Proto, live.Proto)
+	}
+	r := bufio.NewReader(live.Body)
+	payload := strings.Repeat("x", 64<<10)
+	const n = 120 // 7.5 MiB: past the client's 4 MiB per-stream window
+	for i := range n {
+		publishWith(t, c, base, tok, url.Values{"topic": {"big"}, "id": {fmt.Sprint("e", i)}, "data": {payload}})
+		readStreamUntil(t, r, fmt.Sprintf("id: e%d\n", i), payload+"\n\n")
+	}
+	// The stalled stream was ended: reading it now reaches its end, well short of n.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(stalled.Body); done <- string(b) }()
+	select {
+	case got := <-done:
+		if k := strings.Count(got, "id: e"); k >= n {
+			t.Fatalf("the stalled stream got all %d updates", k)
+		}
+	case <-ctx.Done():
+		stalled.Body.Close()
+		<-done
+		t.Fatal("the stalled stream is still open")
+	}
+}
