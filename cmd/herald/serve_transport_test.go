@@ -140,6 +140,53 @@ func TestServeProtocolOverEveryTransport(t *testing.T) {
 	}
 }
 
+// NOTE: before the fix, the deadline armed for each write outlived it, and HTTP/2 reset
+// an idle stream once it expired, before any heartbeat.
+func TestServeIdleHTTP2StreamOutlivesTheWriteTimeout(t *testing.T) {
+	const writeTimeout = 300 * time.Millisecond
+	base, tlsCfg := startServeTLS(t, "--write-timeout", writeTimeout.String(), "--heartbeat", "700ms")
+	resp := subscribeWith(t, protoClient(t, "h2", tlsCfg), base+"/.well-known/mercure?topic=idle", "")
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("stream over %s", resp.Proto)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		r := bufio.NewReader(resp.Body)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				lines <- "error: " + err.Error()
+				return
+			}
+			lines <- line
+		}
+	}()
+	end := time.After(5 * writeTimeout)
+	beats := 0
+	for {
+		select {
+		case line := <-lines:
+			if line == ":\n" || line == "\n" {
+				beats++
+				continue
+			}
+			resp.Body.Close()
+			for range lines {
+			}
+			t.Fatalf("idle stream got %q after %d heartbeat lines", line, beats)
+		case <-end:
+			resp.Body.Close()
+			for range lines {
+			}
+			if beats < 2 {
+				t.Fatalf("%d heartbeat lines in %v", beats, 5*writeTimeout)
+			}
+			return
+		}
+	}
+}
+
 // A stream whose client stops reading fills its own flow-control window and is ended; a
 // sibling stream on the same HTTP/2 connection keeps receiving every update.
 func TestServeStalledHTTP2StreamDoesNotHoldUpItsSibling(t *testing.T) {
