@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"time"
 
@@ -38,9 +39,22 @@ func newACMEManager(a ACME) *autocert.Manager {
 	return &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,
 		Cache:      autocert.DirCache(a.Dir),
-		HostPolicy: autocert.HostWhitelist(a.Domains...),
+		HostPolicy: hostPolicy(a.Domains),
 		Email:      a.Email,
 		Client:     &acme.Client{DirectoryURL: a.CA, HTTPClient: a.HTTPClient, UserAgent: "herald"},
+	}
+}
+
+// hostPolicy allows only domains. The HTTP-01 handler checks the request's Host, which
+// carries a port when the redirect address is not :80 (a port mapping, say): it is
+// dropped before the check.
+func hostPolicy(domains []string) autocert.HostPolicy {
+	allow := autocert.HostWhitelist(domains...)
+	return func(ctx context.Context, host string) error {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		return allow(ctx, host)
 	}
 }
 
