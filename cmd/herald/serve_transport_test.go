@@ -221,3 +221,24 @@ func TestServeStalledHTTP2StreamDoesNotHoldUpItsSibling(t *testing.T) {
 		t.Fatal("the stalled stream is still open")
 	}
 }
+
+// A TLS HTTP/1.1 subscriber (taken over from net/http by default) that stops reading
+// while a backlog builds, then reads again within the write timeout, gets every update.
+func TestServeTLSHTTP1SubscriberCatchesUpAfterAPause(t *testing.T) {
+	base, tlsCfg := startServeTLS(t, "--jwt-key", "transport-test-secret", "--write-timeout", "10s", "--queue-size", "1000")
+	tok := testToken(t)
+	c := protoClient(t, "h1", tlsCfg)
+	resp := subscribeWith(t, c, base+"/.well-known/mercure?topic=pause", "")
+	r := bufio.NewReader(resp.Body)
+	readStreamUntil(t, r, ":\n")
+	payload := strings.Repeat("y", 64<<10)
+	const n = 150 // 9.4 MiB: more than the socket buffers hold
+	pub := protoClient(t, "h2", tlsCfg)
+	for i := range n {
+		publishWith(t, pub, base, tok, url.Values{"topic": {"pause"}, "id": {fmt.Sprint("p", i)}, "data": {payload}})
+	}
+	time.Sleep(200 * time.Millisecond)
+	for i := range n {
+		readStreamUntil(t, r, fmt.Sprintf("id: p%d\n", i), payload+"\n\n")
+	}
+}
