@@ -51,8 +51,9 @@ var Flags = []string{
 
 // New starts a Chromium for t and returns its browser context; open pages with [Tab]. The
 // browser is stopped when t ends. Missing Chromium skips the test, or fails it when the CI
-// environment variable is set.
-func New(t testing.TB) context.Context {
+// environment variable is set. extra adds to [Flags] (for example a
+// chromedp.Flag("ignore-certificate-errors-spki-list", hash) that trusts one test key).
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := ExecPath()
 	if path == "" {
@@ -68,6 +69,7 @@ func New(t testing.TB) context.Context {
 	for _, f := range Flags {
 		opts = append(opts, chromedp.Flag(f, true))
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(func() {

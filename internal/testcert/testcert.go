@@ -6,9 +6,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -108,4 +110,21 @@ func WriteAtomic(t testing.TB, path string, b []byte) {
 // ClientTLS trusts ca only, for the name localhost.
 func (ca *CA) ClientTLS() *tls.Config {
 	return &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
+}
+
+// SPKIHash returns the base64 SHA-256 of the public key of the first certificate in
+// certPEM: what Chromium's --ignore-certificate-errors-spki-list takes to trust exactly
+// that key.
+func SPKIHash(t testing.TB, certPEM []byte) string {
+	t.Helper()
+	b, _ := pem.Decode(certPEM)
+	if b == nil {
+		t.Fatal("testcert: no PEM certificate")
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
