@@ -72,7 +72,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&c.heartbeat, "heartbeat", mercure.DefaultHeartbeat, "interval of heartbeat comments on idle streams (0 disables)")
 	fs.BoolVar(&c.subscriptions, "subscriptions", false, "enable the subscriptions API and subscription events")
 	fs.BoolVar(&c.ui, "ui", true, "serve the web console at "+console.Path)
-	fs.BoolVar(&c.takeover, "takeover", true, "serve HTTP/1.1 subscriber connections from a few writer goroutines once their stream starts (less memory per subscriber); false keeps them in net/http")
+	fs.BoolVar(&c.takeover, "takeover", true, "serve plain-HTTP/1.1 subscriber connections (not TLS, HTTP/2 or HTTP/3) from a few writer goroutines once their stream starts (less memory per subscriber); false keeps them in net/http")
 	fs.IntVar(&c.historySize, "history-size", 100000, "updates kept for replay (0: no count limit)")
 	fs.DurationVar(&c.historyAge, "history-age", 24*time.Hour, "how long updates are kept for replay (0: no age limit)")
 	fs.IntVar(&c.queueSize, "queue-size", hub.DefaultQueueSize, "updates a subscriber may have waiting before it is disconnected as too slow")
