@@ -242,3 +242,21 @@ func TestServeTLSHTTP1SubscriberCatchesUpAfterAPause(t *testing.T) {
 		readStreamUntil(t, r, fmt.Sprintf("id: p%d\n", i), payload+"\n\n")
 	}
 }
+
+// Over HTTP/2 the per-client limit counts streams, not connections: a third stream on the
+// one connection is refused when the limit is 2.
+func TestServePerClientLimitCountsHTTP2Streams(t *testing.T) {
+	base, tlsCfg := startServeTLS(t, "--max-connections-per-ip", "2")
+	c := protoClient(t, "h2", tlsCfg)
+	for range 2 {
+		subscribeWith(t, c, base+"/.well-known/mercure?topic=limit", "")
+	}
+	resp, err := c.Get(base + "/.well-known/mercure?topic=limit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.ProtoMajor != 2 {
+		t.Fatalf("third stream: %s %d, want 429 over HTTP/2", resp.Proto, resp.StatusCode)
+	}
+}
