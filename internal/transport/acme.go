@@ -64,7 +64,9 @@ func hostPolicy(domains []string) autocert.HostPolicy {
 // (plain HTTP on the redirect address, names whose certificate is already cached).
 func obtain(ctx context.Context, m *autocert.Manager, domains []string, logger *slog.Logger) {
 	for _, d := range domains {
-		delay := time.Second
+		// NOTE: no sooner than a minute: after a failure autocert answers "missing
+		// certificate" for a minute without asking the CA, which would hide its reason.
+		delay := time.Minute
 		for {
 			cert, err := m.GetCertificate(ecdsaHello(d))
 			if err == nil {
