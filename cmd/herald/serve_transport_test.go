@@ -31,6 +31,8 @@ func startServeTLS(t *testing.T, args ...string) (string, *tls.Config) {
 // protoClient speaks only one protocol: "h1", "h2", "h2c" or "h3".
 func protoClient(t *testing.T, proto string, tlsCfg *tls.Config) *http.Client {
 	t.Helper()
+	// Each client its own copy: net/http writes to the configuration it is given.
+	tlsCfg = tlsCfg.Clone()
 	if proto == "h3" {
 		tp := &http3.Transport{TLSClientConfig: tlsCfg}
 		t.Cleanup(func() { tp.Close() })
@@ -144,9 +146,19 @@ func TestServeProtocolOverEveryTransport(t *testing.T) {
 // an idle stream once it expired, before any heartbeat.
 func TestServeIdleHTTP2StreamOutlivesTheWriteTimeout(t *testing.T) {
 	const writeTimeout = 300 * time.Millisecond
-	base, tlsCfg := startServeTLS(t, "--write-timeout", writeTimeout.String(), "--heartbeat", "700ms")
-	resp := subscribeWith(t, protoClient(t, "h2", tlsCfg), base+"/.well-known/mercure?topic=idle", "")
-	if resp.ProtoMajor != 2 {
+	base, tlsCfg := startServeTLS(t, "--write-timeout", writeTimeout.String(), "--heartbeat", "700ms", "--http3")
+	for _, proto := range []string{"h2", "h3"} {
+		t.Run(proto, func(t *testing.T) {
+			t.Parallel()
+			idleStream(t, subscribeWith(t, protoClient(t, proto, tlsCfg), base+"/.well-known/mercure?topic=idle", ""), writeTimeout)
+		})
+	}
+}
+
+// idleStream reads a stream that gets no updates for five write timeouts and fails unless
+// it sees only heartbeats, at least two of them.
+func idleStream(t *testing.T, resp *http.Response, writeTimeout time.Duration) {
+	if resp.ProtoMajor < 2 {
 		t.Fatalf("stream over %s", resp.Proto)
 	}
 	lines := make(chan string)
