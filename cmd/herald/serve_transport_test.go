@@ -217,7 +217,8 @@ func TestServeStalledHTTP2StreamDoesNotHoldUpItsSibling(t *testing.T) {
 		publishWith(t, c, base, tok, url.Values{"topic": {"big"}, "id": {fmt.Sprint("e", i)}, "data": {payload}})
 		readStreamUntil(t, r, fmt.Sprintf("id: e%d\n", i), payload+"\n\n")
 	}
-	// The stalled stream was ended: reading it now reaches its end, well short of n.
+	// The stalled stream was ended as a slow consumer: reading it now reaches its end, well
+	// short of n.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	done := make(chan string, 1)
@@ -226,6 +227,9 @@ func TestServeStalledHTTP2StreamDoesNotHoldUpItsSibling(t *testing.T) {
 	case got := <-done:
 		if k := strings.Count(got, "id: e"); k >= n {
 			t.Fatalf("the stalled stream got all %d updates", k)
+		}
+		if !strings.HasSuffix(got, ": herald: this stream fell too far behind and is closed; reconnect with Last-Event-ID to resume\n\n") {
+			t.Fatalf("the stalled stream did not end as a slow consumer: ends %q", got[max(0, len(got)-120):])
 		}
 	case <-ctx.Done():
 		stalled.Body.Close()
