@@ -276,3 +276,18 @@ func TestServePerClientLimitCountsHTTP2Streams(t *testing.T) {
 		t.Fatalf("third stream: %s %d, want 429 over HTTP/2", resp.Proto, resp.StatusCode)
 	}
 }
+
+// A key that does not match the certificate stops the start, naming the file.
+func TestServeMismatchedKeyStopsTheStart(t *testing.T) {
+	ca := testcert.New(t)
+	certFile, _ := ca.WritePair(t, t.TempDir(), 1)
+	_, otherKey := ca.WritePair(t, t.TempDir(), 2)
+	var c serveConfig
+	if err := serveFlags(&c).Parse([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--tls-cert", certFile, "--tls-key", otherKey}); err != nil {
+		t.Fatal(err)
+	}
+	err := serve(context.Background(), env{strings.NewReader(""), io.Discard, io.Discard}, &c, nil)
+	if err == nil || !strings.Contains(err.Error(), otherKey) {
+		t.Fatalf("serve: %v, want an error naming %s", err, otherKey)
+	}
+}
