@@ -30,38 +30,38 @@ func loadCertFiles(certFile, keyFile string) (*certFiles, error) {
 }
 
 // reload reads the files and, when their contents changed and make a valid pair, serves
-// the new certificate from the next handshake on. It reports whether it changed. On an
+// the new certificate from the next handshake on and returns it (nil: unchanged). On an
 // error the certificate in use stays: a pair replaced one file at a time is only valid
 // again once both are written.
-func (cf *certFiles) reload() (bool, error) {
+func (cf *certFiles) reload() (*x509.Certificate, error) {
 	certPEM, err := os.ReadFile(cf.certFile)
 	if err != nil {
-		return false, fmt.Errorf("transport: certificate file: %w", err)
+		return nil, fmt.Errorf("transport: certificate file: %w", err)
 	}
 	keyPEM, err := os.ReadFile(cf.keyFile)
 	if err != nil {
-		return false, fmt.Errorf("transport: key file: %w", err)
+		return nil, fmt.Errorf("transport: key file: %w", err)
 	}
 	sum := sha256.Sum256(append(append(bytes.Clone(certPEM), 0), keyPEM...))
 	cf.mu.RLock()
 	same := cf.cert != nil && sum == cf.sum
 	cf.mu.RUnlock()
 	if same {
-		return false, nil
+		return nil, nil
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return false, fmt.Errorf("transport: certificate %s with key %s: %w", cf.certFile, cf.keyFile, err)
+		return nil, fmt.Errorf("transport: certificate %s with key %s: %w", cf.certFile, cf.keyFile, err)
 	}
 	if cert.Leaf == nil {
 		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return false, fmt.Errorf("transport: certificate file %s: %w", cf.certFile, err)
+			return nil, fmt.Errorf("transport: certificate file %s: %w", cf.certFile, err)
 		}
 	}
 	cf.mu.Lock()
 	cf.cert, cf.sum = &cert, sum
 	cf.mu.Unlock()
-	return true, nil
+	return cert.Leaf, nil
 }
 
 // getCertificate is tls.Config.GetCertificate: every handshake gets the latest pair, and

@@ -222,12 +222,12 @@ func (s *Server) Reload() error {
 	if s.files == nil {
 		return nil
 	}
-	changed, err := s.files.reload()
+	leaf, err := s.files.reload()
 	if err != nil {
 		return err
 	}
-	if changed {
-		s.logger.Info("transport: certificate reloaded", "file", s.cfg.CertFile, "expires", s.files.cert.Leaf.NotAfter)
+	if leaf != nil {
+		s.logger.Info("transport: certificate reloaded", "file", s.cfg.CertFile, "expires", leaf.NotAfter)
 	}
 	return nil
 }
