@@ -37,7 +37,7 @@ type Config struct {
 	// RedirectAddr, when set with TLS on, is a plain HTTP address that answers ACME
 	// HTTP-01 challenges and redirects every other request to HTTPS.
 	RedirectAddr string
-	// H2C serves cleartext HTTP/2 (prior knowledge or Upgrade) beside HTTP/1.1 when TLS is
+	// H2C serves cleartext HTTP/2 (with prior knowledge) beside HTTP/1.1 when TLS is
 	// off, for a proxy in front that speaks it.
 	H2C bool
 	// HTTP3 serves HTTP/3 over QUIC on the UDP port of the same number, with TLS on, and
