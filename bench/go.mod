@@ -11,6 +11,6 @@ require (
 	gopkg.in/cenkalti/backoff.v1 v1.1.0
 )
 
-require golang.org/x/net v0.53.0 // indirect
+require golang.org/x/net v0.62.0 // indirect
 
 replace github.com/heraldsse/herald => ../

@@ -21,7 +21,7 @@ import (
 // connection keeps a goroutine blocked on a one-byte read for that.
 //
 // NOTE: writes never block a writer goroutine. On Linux they go straight to the socket,
-// which is non-blocking (rawwrite_linux.go); elsewhere, and for TLS, they use a short
+// which is non-blocking (rawwrite_linux.go); elsewhere they use a short
 // deadline. What did not go out is kept for the next turn, so a client that stops reading
 // never holds a writer; it is ended once it has made no progress for WriteTimeout, or when
 // its hub queue overflows. A stream that is ending (goodbye, slow consumer, expired token)
@@ -472,7 +472,10 @@ func (st *directStream) closeDown(err error) {
 // written nothing, when the connection cannot be taken over; the caller then serves the
 // stream through net/http.
 func (h *Handler) takeOver(w http.ResponseWriter, r *http.Request, sub *hub.Subscription, expires time.Time, cleanup func(error)) bool {
-	if h.direct == nil || r.ProtoMajor != 1 || r.Method != http.MethodGet {
+	// NOTE: TLS connections stay in net/http. A tls.Conn turns a write that times out
+	// into a permanent error (and may have sent part of a record), so the pool's short
+	// deadline writes end a TLS stream the first time its client lags by writeSlice.
+	if h.direct == nil || r.ProtoMajor != 1 || r.Method != http.MethodGet || r.TLS != nil {
 		return false
 	}
 	conn, brw, err := http.NewResponseController(w).Hijack()

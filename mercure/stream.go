@@ -31,7 +31,15 @@ func (sw *streamWriter) write(chunks ...[]byte) error {
 		}
 	}
 	sw.deadline()
-	return sw.rc.Flush()
+	if err := sw.rc.Flush(); err != nil {
+		return err
+	}
+	if sw.timeout > 0 {
+		// NOTE: the deadline must not outlive the write: on HTTP/2 an expired deadline
+		// resets the stream even while it is idle, before its next heartbeat is due.
+		_ = sw.rc.SetWriteDeadline(time.Time{})
+	}
+	return nil
 }
 
 func (sw *streamWriter) deadline() {

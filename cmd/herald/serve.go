@@ -27,6 +27,7 @@ import (
 	"github.com/heraldsse/herald/history/boltstore"
 	"github.com/heraldsse/herald/history/redisstore"
 	"github.com/heraldsse/herald/hub"
+	"github.com/heraldsse/herald/internal/transport"
 	"github.com/heraldsse/herald/mercure"
 	"github.com/heraldsse/herald/topic"
 )
@@ -55,6 +56,11 @@ type serveConfig struct {
 	publicMetrics                          bool
 	redisMinReplicas                       int
 	v1                                     v1Flags
+	tlsCert, tlsKey                        string
+	acmeDomains                            listFlag
+	acmeEmail, acmeCA, redirectAddr        string
+	h2c, http3                             bool
+	http2MaxStreams                        int
 }
 
 func serveFlags(c *serveConfig) *flag.FlagSet {
@@ -73,7 +79,7 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.DurationVar(&c.heartbeat, "heartbeat", mercure.DefaultHeartbeat, "interval of heartbeat comments on idle streams (0 disables)")
 	fs.BoolVar(&c.subscriptions, "subscriptions", false, "enable the subscriptions API and subscription events")
 	fs.BoolVar(&c.ui, "ui", true, "serve the web console at "+console.Path)
-	fs.BoolVar(&c.takeover, "takeover", true, "serve HTTP/1.1 subscriber connections from a few writer goroutines once their stream starts (less memory per subscriber); false keeps them in net/http")
+	fs.BoolVar(&c.takeover, "takeover", true, "serve plain-HTTP/1.1 subscriber connections (not TLS, HTTP/2 or HTTP/3) from a few writer goroutines once their stream starts (less memory per subscriber); false keeps them in net/http")
 	fs.IntVar(&c.historySize, "history-size", 100000, "updates kept for replay (0: no count limit)")
 	fs.DurationVar(&c.historyAge, "history-age", 24*time.Hour, "how long updates are kept for replay (0: no age limit)")
 	fs.IntVar(&c.queueSize, "queue-size", hub.DefaultQueueSize, "updates a subscriber may have waiting before it is disconnected as too slow")
@@ -104,6 +110,15 @@ func serveFlags(c *serveConfig) *flag.FlagSet {
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "address to serve /metrics on, apart from the hub's listener (empty: none)")
 	fs.BoolVar(&c.publicMetrics, "public-metrics", true, "serve /metrics on the hub's listener too (false keeps it to --metrics-addr)")
 	addV1Flags(fs, &c.v1)
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (HTTP/2 and HTTP/1.1) with this PEM certificate (a chain allowed, leaf first); re-read when it changes and on SIGHUP")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
+	fs.Var(&c.acmeDomains, "acme-domains", "serve HTTPS with certificates obtained and renewed from an ACME CA for these domains (comma-separated); the account and certificates are kept in --data")
+	fs.StringVar(&c.acmeEmail, "acme-email", "", "contact address for the ACME account (optional)")
+	fs.StringVar(&c.acmeCA, "acme-ca", "", "ACME directory URL of a private CA (default: Let's Encrypt); its certificate must be trusted by the system or SSL_CERT_FILE")
+	fs.StringVar(&c.redirectAddr, "http-redirect-addr", "", "with HTTPS, a plain HTTP address (such as :80) that answers ACME HTTP-01 challenges and redirects everything else to HTTPS (empty: off)")
+	fs.BoolVar(&c.h2c, "h2c", false, "without TLS, also serve cleartext HTTP/2 (for a proxy in front that speaks it)")
+	fs.BoolVar(&c.http3, "http3", false, "with HTTPS, also serve HTTP/3 over QUIC on the same port number (UDP), advertised with Alt-Svc")
+	fs.IntVar(&c.http2MaxStreams, "http2-max-streams", transport.DefaultMaxStreams, "most concurrent streams on one HTTP/2 or HTTP/3 connection")
 	return fs
 }
 
@@ -262,19 +277,31 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		// leaves ReadTimeout unset, since it would end every stream.
 		srv.IdleTimeout = 0
 	}
-	url := hubURL(ln.Addr())
+	tr, err := transport.New(transportConfig(c, logger), srv)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	url := hubURL(ln.Addr(), tr)
 	printWelcome(e.stdout, url, c, secret, generated)
 	logger.Info("herald: hub listening", "url", url+mercure.Path, "store", redactStore(c.store),
 		"max_connections", limits.total, "max_streams", limits.streams)
 
 	side.serve(reg, logger)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if err := tr.Start(ln); err != nil {
+		ln.Close()
+		return err
+	}
+	stopReload := reloadOnHangup(tr, logger)
+	defer stopReload()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
 	select {
-	case err := <-errc:
+	case err := <-tr.Err():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
+		defer cancel()
+		tr.Shutdown(shutdownCtx)
 		return err
 	case <-ctx.Done():
 	}
@@ -286,10 +313,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 	// for them.
 	streamsDone := make(chan struct{})
 	go func() { handler.Shutdown(deadline); close(streamsDone) }()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		srv.Close()
-	}
-	<-errc
+	tr.Shutdown(shutdownCtx) // closes what is left once the grace is over
 	<-streamsDone
 	return nil
 }
@@ -485,10 +509,13 @@ func verifierFor(alg, key, secret string) (*auth.Verifier, error) {
 	return auth.NewVerifier(alg, []byte(key))
 }
 
-func hubURL(addr net.Addr) string {
+func hubURL(addr net.Addr, tr *transport.Server) string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
+	}
+	if tr.TLS() {
+		return "https://" + net.JoinHostPort(host, port)
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }

@@ -51,16 +51,27 @@ var Flags = []string{
 
 // New starts a Chromium for t and returns its browser context; open pages with [Tab]. The
 // browser is stopped when t ends. Missing Chromium skips the test, or fails it when the CI
-// environment variable is set.
-func New(t testing.TB) context.Context {
+// environment variable is set. extra adds to [Flags] (for example a
+// chromedp.Flag("ignore-certificate-errors-spki-list", hash) that trusts one test key).
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	return NewWithFlags(t, nil)
+	return start(t, extra)
 }
 
 // NewWithFlags is New with command-line switches added to Flags: a name with a bool
 // switches it on or off, a name with a string gives it a value (for example
 // "ignore-certificate-errors-spki-list" to trust one test certificate, and no other).
 func NewWithFlags(t testing.TB, extra map[string]any) context.Context {
+	t.Helper()
+	opts := make([]chromedp.ExecAllocatorOption, 0, len(extra))
+	for name, v := range extra {
+		opts = append(opts, chromedp.Flag(name, v))
+	}
+	return start(t, opts)
+}
+
+// start starts Chromium with Flags and the extra options.
+func start(t testing.TB, extra []chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := ExecPath()
 	if path == "" {
@@ -76,9 +87,7 @@ func NewWithFlags(t testing.TB, extra map[string]any) context.Context {
 	for _, f := range Flags {
 		opts = append(opts, chromedp.Flag(f, true))
 	}
-	for name, v := range extra {
-		opts = append(opts, chromedp.Flag(name, v))
-	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(func() {
