@@ -74,9 +74,7 @@ func TestVerifiedTokenCacheIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	v.cacheMu.Lock()
-	n := len(v.cache)
-	v.cacheMu.Unlock()
+	n := v.cache.len()
 	if n > cacheSize {
 		t.Fatalf("cache holds %d tokens, more than %d", n, cacheSize)
 	}
@@ -93,9 +91,7 @@ func BenchmarkVerifyFirstTime(b *testing.B) {
 	}, "exp": time.Now().Add(time.Hour).Unix()}).SignedString(secret)
 	b.ReportAllocs()
 	for b.Loop() {
-		v.cacheMu.Lock()
-		clear(v.cache)
-		v.cacheMu.Unlock()
+		v.cache.reset()
 		if _, err := v.Verify(tok); err != nil {
 			b.Fatal(err)
 		}

@@ -136,7 +136,7 @@ func asymmetricAlgs() []string {
 // NewJWKSVerifier returns a Verifier of Mercure 0.x tokens whose keys come from set, for
 // the asymmetric algorithms (RS*, PS*, ES*, EdDSA) only. The set stays the caller's to Close.
 func NewJWKSVerifier(set *JWKS) *Verifier {
-	v := &Verifier{alg: "JWKS", now: time.Now, cache: make(map[string]verified), keyfunc: set.keyFor}
+	v := &Verifier{alg: "JWKS", now: time.Now, keyfunc: set.keyFor}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods(asymmetricAlgs()),
 		jwt.WithLeeway(Leeway),

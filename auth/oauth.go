@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -57,8 +56,7 @@ type AccessVerifier struct {
 	patterns topic.URLPatternCache
 	now      func() time.Time
 
-	cacheMu sync.Mutex
-	cache   map[accessKey]verified
+	cache verifiedCache[accessKey]
 }
 
 // accessKey keys verified tokens: the same token may be sent to hubs with other resource
@@ -68,7 +66,7 @@ type accessKey struct{ token, resource, base string }
 // NewAccessVerifier returns an AccessVerifier trusting issuers. Each issuer URL may appear
 // once.
 func NewAccessVerifier(issuers ...Issuer) (*AccessVerifier, error) {
-	v := &AccessVerifier{issuers: make(map[string]issuerKeys), now: time.Now, cache: make(map[accessKey]verified)}
+	v := &AccessVerifier{issuers: make(map[string]issuerKeys), now: time.Now}
 	for _, is := range issuers {
 		if is.URL == "" {
 			return nil, fmt.Errorf("%w: an issuer needs a URL", ErrInvalidKey)
@@ -182,28 +180,10 @@ func (v *AccessVerifier) keyFor(t *jwt.Token) (any, error) {
 	return is.key, nil
 }
 
-func (v *AccessVerifier) cached(k accessKey) (*Claims, bool) {
-	v.cacheMu.Lock()
-	defer v.cacheMu.Unlock()
-	e, ok := v.cache[k]
-	if !ok {
-		return nil, false
-	}
-	now := v.now()
-	if !now.Before(e.claims.ExpiresAt.Add(Leeway)) || (!e.notBefore.IsZero() && now.Before(e.notBefore.Add(-Leeway))) {
-		delete(v.cache, k)
-		return nil, false
-	}
-	return e.claims, true
-}
+func (v *AccessVerifier) cached(k accessKey) (*Claims, bool) { return v.cache.get(k, v.now()) }
 
 func (v *AccessVerifier) remember(k accessKey, c *Claims, notBefore time.Time) {
-	v.cacheMu.Lock()
-	defer v.cacheMu.Unlock()
-	if len(v.cache) >= cacheSize {
-		clear(v.cache)
-	}
-	v.cache[k] = verified{claims: c, notBefore: notBefore}
+	v.cache.put(k, c, notBefore)
 }
 
 // FromAccessToken reports whether c came from a Mercure 1.0 access token.

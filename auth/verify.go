@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -37,18 +36,8 @@ type Verifier struct {
 	// checking its signature each time costs more than the rest of a publish. Tokens that
 	// verified are kept, keyed by their exact text, until their own exp: only the issuer's
 	// key can make an entry, and a token's claims cannot change without changing its text.
-	cacheMu sync.Mutex
-	cache   map[string]verified
+	cache verifiedCache[string]
 }
-
-// verified is a token that passed Verify.
-type verified struct {
-	claims    *Claims
-	notBefore time.Time // zero when the token has no nbf
-}
-
-// cacheSize bounds the verified tokens kept; past it the cache starts over.
-const cacheSize = 4096
 
 // NewVerifier returns a Verifier for tokens signed with alg (DefaultAlg when empty). For the
 // HS algorithms key is the shared secret; for the others it is a PEM public key: RS and PS
@@ -66,7 +55,7 @@ func NewVerifier(alg string, key []byte) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{alg: a.name, key: k, now: time.Now, cache: make(map[string]verified)}
+	v := &Verifier{alg: a.name, key: k, now: time.Now}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{a.name}),
 		jwt.WithLeeway(Leeway),
@@ -76,29 +65,10 @@ func NewVerifier(alg string, key []byte) (*Verifier, error) {
 }
 
 // cached returns the claims of a token that verified before and is still within its time.
-func (v *Verifier) cached(token string) (*Claims, bool) {
-	v.cacheMu.Lock()
-	defer v.cacheMu.Unlock()
-	e, ok := v.cache[token]
-	if !ok {
-		return nil, false
-	}
-	now := v.now()
-	if (!e.claims.ExpiresAt.IsZero() && !now.Before(e.claims.ExpiresAt.Add(Leeway))) ||
-		(!e.notBefore.IsZero() && now.Before(e.notBefore.Add(-Leeway))) {
-		delete(v.cache, token) // parse it again: the parser says why it is refused
-		return nil, false
-	}
-	return e.claims, true
-}
+func (v *Verifier) cached(token string) (*Claims, bool) { return v.cache.get(token, v.now()) }
 
 func (v *Verifier) remember(token string, c *Claims, notBefore time.Time) {
-	v.cacheMu.Lock()
-	defer v.cacheMu.Unlock()
-	if len(v.cache) >= cacheSize {
-		clear(v.cache)
-	}
-	v.cache[token] = verified{claims: c, notBefore: notBefore}
+	v.cache.put(token, c, notBefore)
 }
 
 // Alg returns the algorithm the Verifier accepts.
