@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -197,4 +198,44 @@ func TestSubscriptionsCursorLeaksNoPrivateID(t *testing.T) {
 	if got := cursor(); got == "order-42-refund" || got != "earliest" {
 		t.Fatalf("cursor %q after a private update the reader may not receive; want earliest", got)
 	}
+}
+
+// lastEventId, spelled as EventSource's property (polyfills send it so), resumes as
+// lastEventID does.
+func TestLastEventIdSpelling(t *testing.T) {
+	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	first := th.mustPublish(url.Values{"topic": {"t"}, "data": {"1"}})
+	th.mustPublish(url.Values{"topic": {"t"}, "data": {"2"}})
+	s := th.subscribe("topic=t&lastEventId="+url.QueryEscape(first), nil)
+	if hdr := s.resp.Header.Get("Last-Event-ID"); hdr != first {
+		t.Fatalf("header %q, want %q", hdr, first)
+	}
+	if ev := s.next(wait); ev.Data != "2" {
+		t.Fatalf("resumed at %q, want 2", ev.Data)
+	}
+}
+
+// Heartbeats come after silence only: a stream that keeps receiving updates gets none.
+func TestHeartbeatOnlyAfterSilence(t *testing.T) {
+	th := startHub(t, mercure.Config{Anonymous: true, Heartbeat: 150 * time.Millisecond}, history.Retention{}, 0)
+	s := th.subscribe("topic=t", nil)
+	for i := range 20 {
+		th.mustPublish(url.Values{"topic": {"t"}, "data": {strconv.Itoa(i)}})
+		s.next(wait)
+		time.Sleep(40 * time.Millisecond)
+	}
+	comments := func() int {
+		n := 0
+		for _, line := range strings.Split(s.raw.String(), "\n") {
+			if line == ":" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := comments(); n != 1 {
+		t.Fatalf("a busy stream got %d comment lines, want only the opening one:\n%s", n, s.raw.String())
+	}
+	// Then, idle, it gets them.
+	waitFor(t, func() bool { return comments() >= 3 })
 }

@@ -66,11 +66,19 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 	if err != nil {
 		return err
 	}
+	// A heartbeat is due after every of silence, not on a fixed beat: a busy stream needs
+	// none, as on a taken-over connection.
 	var beat <-chan time.Time
+	var silence *time.Timer
 	if every > 0 {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		beat = t.C
+		silence = time.NewTimer(every)
+		defer silence.Stop()
+		beat = silence.C
+	}
+	wrote := func() {
+		if silence != nil {
+			silence.Reset(every)
+		}
 	}
 	var expiry <-chan time.Time
 	if !expires.IsZero() {
@@ -93,6 +101,7 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 			if err := sw.write(heartbeat); err != nil {
 				return err
 			}
+			wrote()
 		case <-ready:
 			var err error
 			sw.bufs, err = sub.Drain(sw.bufs[:0])
@@ -114,6 +123,7 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 			if err := sw.writeBuffers(); err != nil {
 				return err
 			}
+			wrote()
 		}
 	}
 }

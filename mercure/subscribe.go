@@ -112,6 +112,10 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if lastEventID == "" {
 		lastEventID = query.Get("lastEventID")
 	}
+	if lastEventID == "" {
+		// The spelling of EventSource's own property, which polyfills send.
+		lastEventID = query.Get("lastEventId")
+	}
 	asked := lastEventID != ""
 	if asked && !usableLastEventID(lastEventID, h.cfg.MaxIDBytes) {
 		lastEventID = "earliest" // no update can have it: answered as an unknown id
