@@ -1,10 +1,6 @@
 package topic
 
-import (
-	"container/list"
-	"strings"
-	"sync"
-)
+import "strings"
 
 // DefaultCacheSize is the number of compiled templates a Matcher keeps when its Size is zero.
 const DefaultCacheSize = 1024
@@ -20,15 +16,7 @@ type Matcher struct {
 	// Zero means DefaultCacheSize. Set it before first use.
 	Size int
 
-	mu      sync.Mutex
-	entries map[string]*list.Element
-	lru     list.List // of *cacheEntry, most recently used at the front
-}
-
-type cacheEntry struct {
-	raw string
-	sel Selector
-	err error
+	cache compiled[string, Selector]
 }
 
 // NewMatcher returns a Matcher that keeps at most size compiled templates (DefaultCacheSize
@@ -44,40 +32,11 @@ func (m *Matcher) Compile(s string) (Selector, error) {
 	if s == "" || s == All || len(s) > MaxSelectorLen || strings.IndexByte(s, '{') < 0 {
 		return Compile(s)
 	}
-	m.mu.Lock()
-	if el, ok := m.entries[s]; ok {
-		m.lru.MoveToFront(el)
-		e := el.Value.(*cacheEntry)
-		m.mu.Unlock()
-		return e.sel, e.err
-	}
-	m.mu.Unlock()
-
-	// Compile outside the lock: a slow template must not hold up other subscribers. Two
-	// goroutines may compile the same template at once; the first to finish is kept.
-	sel, err := Compile(s)
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if el, ok := m.entries[s]; ok {
-		m.lru.MoveToFront(el)
-		e := el.Value.(*cacheEntry)
-		return e.sel, e.err
-	}
-	if m.entries == nil {
-		m.entries = make(map[string]*list.Element)
-	}
 	size := m.Size
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
-	for m.lru.Len() >= size {
-		oldest := m.lru.Back()
-		delete(m.entries, oldest.Value.(*cacheEntry).raw)
-		m.lru.Remove(oldest)
-	}
-	m.entries[s] = m.lru.PushFront(&cacheEntry{raw: s, sel: sel, err: err})
-	return sel, err
+	return m.cache.get(s, size, func() (Selector, error) { return Compile(s) })
 }
 
 // CompileSet is [CompileSet] with the cache.
@@ -87,7 +46,5 @@ func (m *Matcher) CompileSet(selectors []string) (Set, error) {
 
 // Len returns the number of compiled templates the cache holds.
 func (m *Matcher) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.lru.Len()
+	return m.cache.len()
 }

@@ -1,11 +1,9 @@
 package topic
 
 import (
-	"container/list"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/dunglas/go-urlpattern"
@@ -194,18 +192,10 @@ type URLPatternCache struct {
 	// Size is the most patterns kept; zero means DefaultURLPatternCacheSize.
 	Size int
 
-	mu      sync.Mutex
-	entries map[urlPatternKey]*list.Element
-	lru     list.List // of *urlPatternEntry, most recently used at the front
+	cache compiled[urlPatternKey, URLPattern]
 }
 
 type urlPatternKey struct{ pattern, base string }
-
-type urlPatternEntry struct {
-	key urlPatternKey
-	p   URLPattern
-	err error
-}
 
 // Compile is CompileURLPattern with the cache.
 func (c *URLPatternCache) Compile(pattern, base string) (URLPattern, error) {
@@ -213,44 +203,14 @@ func (c *URLPatternCache) Compile(pattern, base string) (URLPattern, error) {
 		return CompileURLPattern(pattern, base)
 	}
 	key := urlPatternKey{pattern, base}
-	c.mu.Lock()
-	if el, ok := c.entries[key]; ok {
-		c.lru.MoveToFront(el)
-		e := el.Value.(*urlPatternEntry)
-		c.mu.Unlock()
-		return e.p, e.err
-	}
-	c.mu.Unlock()
-
-	// Outside the lock, as in Matcher.Compile: one slow pattern holds up nobody else.
-	p, err := CompileURLPattern(pattern, base)
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
-		c.lru.MoveToFront(el)
-		e := el.Value.(*urlPatternEntry)
-		return e.p, e.err
-	}
-	if c.entries == nil {
-		c.entries = make(map[urlPatternKey]*list.Element)
-	}
 	size := c.Size
 	if size <= 0 {
 		size = DefaultURLPatternCacheSize
 	}
-	for c.lru.Len() >= size {
-		oldest := c.lru.Back()
-		delete(c.entries, oldest.Value.(*urlPatternEntry).key)
-		c.lru.Remove(oldest)
-	}
-	c.entries[key] = c.lru.PushFront(&urlPatternEntry{key: key, p: p, err: err})
-	return p, err
+	return c.cache.get(key, size, func() (URLPattern, error) { return CompileURLPattern(pattern, base) })
 }
 
 // Len returns the number of compiled patterns the cache holds.
 func (c *URLPatternCache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Len()
+	return c.cache.len()
 }
