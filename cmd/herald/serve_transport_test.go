@@ -134,6 +134,15 @@ func TestServeProtocolOverEveryTransport(t *testing.T) {
 			if tc.proto != "h3" && tc.base == tlsBase && !strings.HasPrefix(resp.Header.Get("Alt-Svc"), `h3=":`) {
 				t.Fatalf("no Alt-Svc on %s: %q", resp.Proto, resp.Header.Get("Alt-Svc"))
 			}
+			// The reconciliation header answers the request, and only a request.
+			if got := resp.Header.Get("Last-Event-ID"); got != "earliest" {
+				t.Fatalf("Last-Event-ID %q over %s, want earliest", got, resp.Proto)
+			}
+			plain := subscribeWith(t, c, tc.base+"/.well-known/mercure?topic="+url.QueryEscape(topic), tok)
+			if got, ok := plain.Header["Last-Event-Id"]; ok {
+				t.Fatalf("a subscribe without a last event id got Last-Event-ID %q over %s", got, plain.Proto)
+			}
+			plain.Body.Close()
 			r := bufio.NewReader(resp.Body)
 			readStreamUntil(t, r, "id: before-"+tc.proto+"\ndata: missed\n\n")
 			publishWith(t, c, tc.base, tok, url.Values{"topic": {topic}, "data": {"secret"}, "private": {"on"}})
