@@ -287,7 +287,9 @@ func (st *directStream) serve(scratch *rawScratch) (delivered int) {
 	switch {
 	case err != nil:
 		end = err
-		st.bufs = append(st.bufs, endMessage(err))
+		if msg := endMessage(err); msg != nil {
+			st.bufs = append(st.bufs, msg)
+		}
 	case goodbye:
 		end = hub.ErrHubClosed
 		st.bufs = append(st.bufs, h.goodbye())
@@ -407,15 +409,18 @@ func bufferedLen(b net.Buffers) int {
 	return n
 }
 
-// endMessage is the comment that tells a client why the hub ended its stream.
+// endMessage is the comment that tells a client why the hub ended its stream, or nil when
+// the hub did not end it (the client left, a write failed).
 func endMessage(err error) []byte {
 	switch {
 	case errors.Is(err, hub.ErrSlowConsumer):
 		return slowConsumer
 	case errors.Is(err, hub.ErrHistoryGap):
 		return historyGap
-	default:
+	case errors.Is(err, hub.ErrHubClosed):
 		return hubClosing
+	default:
+		return nil
 	}
 }
 
@@ -504,6 +509,9 @@ func (h *Handler) takeOver(w http.ResponseWriter, r *http.Request, sub *hub.Subs
 	h.metrics.Replayed.Add(int64(replayed))
 	h.metrics.Deliveries.Add(int64(replayed))
 	if err != nil {
+		if msg := endMessage(err); msg != nil {
+			_ = write(msg) // the hub ended it during replay: say why, as after it
+		}
 		conn.Close()
 		cleanup(err)
 		return true

@@ -183,6 +183,17 @@ func (s *stream) cancelReading() {
 	s.mu.Unlock()
 }
 
+// resumeReading reads the body again after cancelReading.
+func (s *stream) resumeReading() {
+	s.mu.Lock()
+	select {
+	case <-s.gate:
+	default:
+		close(s.gate)
+	}
+	s.mu.Unlock()
+}
+
 // subscribe opens GET url?query with extra headers. It fails the test unless the hub
 // answers 200 with an event stream.
 func (th *testHub) subscribe(query string, header http.Header) *stream {
@@ -230,6 +241,12 @@ func (th *testHub) open(client *http.Client, query string, header http.Header) (
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
 		th.t.Fatalf("Content-Type %q", ct)
 	}
+	return th.readStream(resp, cancel), http.StatusOK
+}
+
+// readStream decodes the events of an open stream's body until it ends; cancel ends its
+// request. The stream is closed when the test ends.
+func (th *testHub) readStream(resp *http.Response, cancel context.CancelFunc) *stream {
 	s := &stream{t: th.t, resp: resp, cancel: cancel, events: make(chan sse.Event, 1024), done: make(chan error, 1), raw: &syncbuf.Buffer{}, gate: make(chan struct{})}
 	close(s.gate)
 	go func() {
@@ -245,7 +262,7 @@ func (th *testHub) open(client *http.Client, query string, header http.Header) (
 		}
 	}()
 	th.t.Cleanup(s.close)
-	return s, http.StatusOK
+	return s
 }
 
 func (s *stream) close() {
@@ -276,7 +293,7 @@ func (s *stream) next(timeout time.Duration) sse.Event {
 	select {
 	case ev, ok := <-s.events:
 		if !ok {
-			s.t.Fatalf("stream ended while waiting for an event; it ended with: %q", tail(s.raw.String()))
+			s.t.Fatalf("stream ended (%v) while waiting for an event; it ended with: %q", <-s.done, tail(s.raw.String()))
 		}
 		return ev
 	case <-time.After(timeout):

@@ -72,6 +72,10 @@ func TestSlowConsumerResumesWithoutLoss(t *testing.T) {
 		th.mustPublish(url.Values{"topic": {"t"}, "data": {strings.Repeat("y", 64<<10)}, "id": {fmt.Sprint(i)}})
 	}
 	waitFor(t, func() bool { return th.handler.Metrics().SlowConsumers.Load() == 1 })
+	// NOTE: the resumed stream's queue holds 4 updates too. Were the dispatcher still
+	// handing on the last publishes while it replays, they would overflow it, and it would
+	// rightly be ended as too slow: resume once every update has been handed on.
+	waitFor(t, func() bool { return th.hub.LastID() == fmt.Sprint(n-1) })
 	// Resume from the last id it would have processed: nothing lost, nothing repeated.
 	r := th.subscribe("topic=t", http.Header{"Last-Event-Id": {"9"}})
 	t.Cleanup(func() {
@@ -172,5 +176,26 @@ func TestReplaySeamUnderConcurrentPublishing(t *testing.T) {
 			}
 		}
 		s.none(100 * time.Millisecond)
+	}
+}
+
+// A stream whose queue overflows while it is still replaying is told why, as one that
+// overflows after: the slow-consumer comment ends it.
+func TestOverflowDuringReplaySaysWhy(t *testing.T) {
+	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 5 * time.Second}, history.Retention{}, 4)
+	const retained = 300 // more than a replay page, and more than the socket buffers hold
+	for i := range retained {
+		th.mustPublish(url.Values{"topic": {"t"}, "data": {strings.Repeat("r", 64<<10)}, "id": {fmt.Sprint(i)}})
+	}
+	s := th.subscribe("topic=t&lastEventID=earliest", nil)
+	s.cancelReading() // the replay's writes now wait for the client
+	for i := range 8 {
+		th.mustPublish(url.Values{"topic": {"t"}, "data": {"live"}, "id": {fmt.Sprint("live-", i)}})
+	}
+	waitFor(t, func() bool { return th.hub.LastID() == "live-7" }) // the queue of 4 overflowed
+	s.resumeReading()
+	raw := s.ended(10 * time.Second)
+	if !strings.HasSuffix(raw, string(": herald: this stream fell too far behind and is closed; reconnect with Last-Event-ID to resume\n\n")) {
+		t.Fatalf("the stream ended without saying why: %q", tail(raw))
 	}
 }

@@ -64,6 +64,9 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 	sw.metrics.Replayed.Add(int64(replayed))
 	sw.metrics.Deliveries.Add(int64(replayed))
 	if err != nil {
+		if msg := endMessage(err); msg != nil {
+			_ = sw.write(msg) // the hub ended it during replay: say why, as after it
+		}
 		return err
 	}
 	// A heartbeat is due after every of silence, not on a fixed beat: a busy stream needs
@@ -106,13 +109,8 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 			var err error
 			sw.bufs, err = sub.Drain(sw.bufs[:0])
 			if err != nil {
-				switch {
-				case errors.Is(err, hub.ErrSlowConsumer):
-					_ = sw.write(slowConsumer)
-				case errors.Is(err, hub.ErrHistoryGap):
-					_ = sw.write(historyGap)
-				case errors.Is(err, hub.ErrHubClosed):
-					_ = sw.write(hubClosing)
+				if msg := endMessage(err); msg != nil {
+					_ = sw.write(msg)
 				}
 				return err
 			}

@@ -1,7 +1,6 @@
 package mercure_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -12,9 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldsse/herald/history"
-	"github.com/heraldsse/herald/internal/syncbuf"
 	"github.com/heraldsse/herald/mercure"
-	"github.com/heraldsse/herald/sse"
 )
 
 // request sends method to the hub with a raw query, a form body and headers. It returns the
@@ -44,22 +41,7 @@ func (th *testHub) request(method, rawQuery, body string, header http.Header) (*
 		cancel()
 		return nil, resp.StatusCode, string(b)
 	}
-	s := &stream{t: th.t, resp: resp, cancel: cancel, events: make(chan sse.Event, 1024), done: make(chan error, 1), raw: &syncbuf.Buffer{}, gate: make(chan struct{})}
-	close(s.gate)
-	go func() {
-		dec := sse.NewDecoder(io.TeeReader(&gatedReader{s: s, r: bufio.NewReader(resp.Body)}, s.raw))
-		for {
-			ev, err := dec.Next()
-			if err != nil {
-				close(s.events)
-				s.done <- err
-				return
-			}
-			s.events <- ev
-		}
-	}()
-	th.t.Cleanup(s.close)
-	return s, http.StatusOK, ""
+	return th.readStream(resp, cancel), http.StatusOK, ""
 }
 
 // subscribeV1 opens a 1.0 subscription with GET and fails the test unless it gets 200.
