@@ -67,3 +67,32 @@ func ExampleNew() {
 	// id: book-1-v2
 	// data: {"title":"Dune"}
 }
+
+// Mount puts the protocol and the health and readiness probes on a mux of your own, beside
+// your other routes.
+func ExampleHandler_Mount() {
+	log := history.NewMemory(history.Retention{MaxCount: 1000}, nil)
+	defer log.Close()
+	h, _ := hub.New(hub.Config{Log: log})
+	defer h.Close()
+	verifier, _ := auth.NewVerifier("HS256", []byte("an example secret of 32 bytes!!!"))
+	handler, _ := mercure.New(mercure.Config{Hub: h, Publisher: verifier})
+	defer handler.Shutdown(time.Now().Add(time.Second))
+
+	mux := http.NewServeMux()
+	handler.Mount(mux)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "my app") })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + mercure.ReadyPath)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Print(resp.Status, " ", string(body))
+	// Output:
+	// 200 OK ready
+}

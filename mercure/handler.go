@@ -5,7 +5,7 @@
 // Everything lives under one path, /.well-known/mercure: GET subscribes (an event stream),
 // POST publishes (a form), and /.well-known/mercure/subscriptions lists subscriptions when
 // that API is enabled. Mount a Handler at the root of a mux, or anywhere the path reaches it
-// unchanged.
+// unchanged; Handler.Mount does that and adds the health and readiness probes.
 package mercure
 
 import (

@@ -338,25 +338,7 @@ func heartbeatSetting(d time.Duration) time.Duration {
 // the CORS policy.
 func routes(m *mercure.Handler, c *serveConfig, reg *prometheus.Registry) (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.Handle(mercure.Path, m)
-	mux.Handle(mercure.Path+"/", m)
-	mux.Handle(mercure.MetadataPath, m)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := m.Ready(ctx); err != nil {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "not ready: %v\n", err)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})
+	m.Mount(mux)
 	if c.publicMetrics {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
