@@ -192,7 +192,7 @@ func (p *directPool) writer() {
 		}
 		clear(batch)
 		if delivered > 0 {
-			p.h.metrics.Deliveries.Add(int64(delivered)) // once a batch: the counter is shared
+			p.h.metrics.Deliveries.add(int64(delivered)) // once a batch: the counter is shared
 		}
 		// Raw writes never give up the processor (rawwrite_linux.go), so a writer with
 		// work queued would keep it until the scheduler preempts it, 10 ms later: let
@@ -506,8 +506,8 @@ func (h *Handler) takeOver(w http.ResponseWriter, r *http.Request, sub *hub.Subs
 		return true
 	}
 	replayed, err := sub.Replay(r.Context(), write)
-	h.metrics.Replayed.Add(int64(replayed))
-	h.metrics.Deliveries.Add(int64(replayed))
+	h.metrics.Replayed.add(int64(replayed))
+	h.metrics.Deliveries.add(int64(replayed))
 	if err != nil {
 		if msg := endMessage(err); msg != nil {
 			_ = write(msg) // the hub ended it during replay: say why, as after it

@@ -205,7 +205,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			sw := &statusWriter{ResponseWriter: w}
 			h.publish(sw, r)
 			if sw.status >= 400 && sw.status < 500 {
-				h.metrics.PublishRefused.Add(1)
+				h.metrics.PublishRefused.add(1)
 			}
 		default:
 			w.Header().Set("Allow", "GET, POST, QUERY")

@@ -12,27 +12,36 @@ import (
 	"github.com/heraldsse/herald/history"
 )
 
-// Metrics counts what the handler does. The counters only grow; read them directly, or
-// export them with Handler.Collectors.
+// Metrics counts what the handler does. The counters only grow and only the handler adds
+// to them; read them with Load, or export them with Handler.Collectors.
 type Metrics struct {
-	Subscribes    atomic.Int64
-	Unsubscribes  atomic.Int64
-	Published     atomic.Int64
-	PublishFailed atomic.Int64 // the store could not take it
+	Subscribes    Counter
+	Unsubscribes  Counter
+	Published     Counter
+	PublishFailed Counter // the store could not take it
 	// PublishRefused counts publishes answered with a 4xx: bad token, form or rights.
-	PublishRefused atomic.Int64
+	PublishRefused Counter
 	// Deliveries counts updates written to subscribers, live and replayed.
-	Deliveries atomic.Int64
+	Deliveries Counter
 	// Replayed counts updates sent from history to resuming subscribers.
-	Replayed atomic.Int64
+	Replayed Counter
 	// SlowConsumers counts streams ended because the client did not keep up.
-	SlowConsumers atomic.Int64
+	SlowConsumers Counter
 
 	commitLatency prometheus.Histogram
 
 	mu       sync.Mutex
 	byStatus map[int]int64
 }
+
+// Counter is a count that only grows. Its readers may Load it at any time; only the
+// package adds to it.
+type Counter struct{ v atomic.Int64 }
+
+// Load returns the count.
+func (c *Counter) Load() int64 { return c.v.Load() }
+
+func (c *Counter) add(n int64) { c.v.Add(n) }
 
 func newMetrics() *Metrics {
 	return &Metrics{commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -69,7 +78,7 @@ func (h *Handler) Metrics() *Metrics { return h.metrics }
 // register with a prometheus.Registerer. Values are read at scrape time.
 func (h *Handler) Collectors() []prometheus.Collector {
 	m := h.metrics
-	counter := func(name, help string, v *atomic.Int64) prometheus.Collector {
+	counter := func(name, help string, v *Counter) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v.Load()) })
 	}
 	return []prometheus.Collector{

@@ -65,24 +65,24 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 	h.metrics.commitLatency.Observe(time.Since(start).Seconds())
 	switch {
 	case errors.Is(err, history.ErrDuplicateID):
-		h.metrics.PublishFailed.Add(1)
+		h.metrics.PublishFailed.add(1)
 		h.fail(w, r, http.StatusConflict, "an update with this id already exists")
 		return
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		// Nothing was stored and nothing already stored is lost: the publisher may try
 		// again once the operator has made room.
-		h.metrics.PublishFailed.Add(1)
+		h.metrics.PublishFailed.add(1)
 		h.logger.Error("mercure: publish refused: the history store's disk is full", "err", err)
 		w.Header().Set("Retry-After", "5")
 		h.fail(w, r, http.StatusServiceUnavailable, "the hub's disk is full; retry later")
 		return
 	case errors.Is(err, history.ErrUnavailable), errors.Is(err, history.ErrClosed):
-		h.metrics.PublishFailed.Add(1)
+		h.metrics.PublishFailed.add(1)
 		w.Header().Set("Retry-After", "1")
 		h.fail(w, r, http.StatusServiceUnavailable, "the history store is unavailable; retry later")
 		return
 	case err != nil:
-		h.metrics.PublishFailed.Add(1)
+		h.metrics.PublishFailed.add(1)
 		if r.Context().Err() != nil {
 			return // the publisher left; nothing to answer
 		}
@@ -90,7 +90,7 @@ func (h *Handler) publish(w http.ResponseWriter, r *http.Request) {
 		h.logger.Error("mercure: publish failed", "err", err)
 		return
 	}
-	h.metrics.Published.Add(1)
+	h.metrics.Published.add(1)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write([]byte(e.ID))

@@ -61,8 +61,8 @@ var (
 // away, the subscription ends, the token expires or ctx is done. It returns why it stopped.
 func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every time.Duration, expires time.Time, shutdown <-chan struct{}, goodbye func() []byte) error {
 	replayed, err := sub.Replay(ctx, func(wire []byte) error { return sw.write(wire) })
-	sw.metrics.Replayed.Add(int64(replayed))
-	sw.metrics.Deliveries.Add(int64(replayed))
+	sw.metrics.Replayed.add(int64(replayed))
+	sw.metrics.Deliveries.add(int64(replayed))
 	if err != nil {
 		if msg := endMessage(err); msg != nil {
 			_ = sw.write(msg) // the hub ended it during replay: say why, as after it
@@ -117,7 +117,7 @@ func (sw *streamWriter) pump(ctx context.Context, sub *hub.Subscription, every t
 			if len(sw.bufs) == 0 {
 				continue
 			}
-			sw.metrics.Deliveries.Add(int64(len(sw.bufs)))
+			sw.metrics.Deliveries.add(int64(len(sw.bufs)))
 			if err := sw.writeBuffers(); err != nil {
 				return err
 			}

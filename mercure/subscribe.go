@@ -151,7 +151,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	released = true // from here on, end releases it
-	h.metrics.Subscribes.Add(1)
+	h.metrics.Subscribes.add(1)
 	if h.cfg.Subscriptions {
 		h.subEvents.add(info, true)
 	}
@@ -160,7 +160,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		// A stalled client shows either as an overflowing queue or as a write that timed out.
 		var ne net.Error
 		if errors.Is(sub.Err(), hub.ErrSlowConsumer) || (errors.As(err, &ne) && ne.Timeout()) {
-			h.metrics.SlowConsumers.Add(1)
+			h.metrics.SlowConsumers.add(1)
 		}
 		if err != nil && !isClientGone(err) && !errors.Is(err, hub.ErrHubClosed) && !errors.Is(err, errTokenExpired) && !errors.Is(err, hub.ErrSlowConsumer) && !errors.Is(err, errClientGone) {
 			h.logger.Debug("mercure: stream ended", "err", err)
@@ -169,7 +169,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		if h.cfg.Subscriptions {
 			h.subEvents.add(info, false) // queued: this may run on a writer of many streams
 		}
-		h.metrics.Unsubscribes.Add(1)
+		h.metrics.Unsubscribes.add(1)
 		h.conns.release(ip)
 		h.streams.Done()
 	}
