@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultRetryAfter is the delay a Listener suggests to the clients it refuses.
@@ -379,29 +377,3 @@ var (
 	errNoHalfClose = errors.New("mercure: the connection cannot be half-closed")
 	errNotSocket   = errors.New("mercure: the connection is not a socket")
 )
-
-// Collectors returns Prometheus collectors for the listener's connections, to register with
-// a prometheus.Registerer. Values are read at scrape time.
-func (l *Listener) Collectors() []prometheus.Collector {
-	refused := prometheus.NewDesc("herald_connections_refused_total",
-		"Connections answered by the listener and closed, by the limit they were over: full (--max-connections) or client (--max-connections-per-ip).",
-		[]string{"limit"}, nil)
-	return []prometheus.Collector{
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "herald_connections", Help: "Connections open now, of every kind."},
-			func() float64 { return float64(l.Open()) }),
-		collectorFunc{desc: refused, collect: func(ch chan<- prometheus.Metric) {
-			full, client := l.Refused()
-			ch <- prometheus.MustNewConstMetric(refused, prometheus.CounterValue, float64(full), "full")
-			ch <- prometheus.MustNewConstMetric(refused, prometheus.CounterValue, float64(client), "client")
-		}},
-	}
-}
-
-// collectorFunc is a Prometheus collector of one metric family, read by a function.
-type collectorFunc struct {
-	desc    *prometheus.Desc
-	collect func(chan<- prometheus.Metric)
-}
-
-func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }

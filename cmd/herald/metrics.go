@@ -16,17 +16,15 @@ import (
 	"github.com/heraldsse/herald/history/redisstore"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/mercure"
+	"github.com/heraldsse/herald/mercure/promexport"
 )
 
 // newRegistry gathers the process's, the handler's, the hub's and the store's metrics.
 func newRegistry(m *mercure.Handler, h *hub.Hub, log history.Log) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(m.Collectors()...)
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "herald_history_gaps_total",
-		Help: "Times the hub found a gap in the history it follows (entries trimmed before it read them, or lost by the store) and ended every stream so that each resumes.",
-	}, func() float64 { return float64(h.HistoryGaps()) }))
+	reg.MustRegister(promexport.Handler(m)...)
+	reg.MustRegister(promexport.Hub(h)...)
 	if s, ok := log.(*redisstore.Store); ok {
 		st := s.Stats()
 		reg.MustRegister(

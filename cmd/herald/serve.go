@@ -29,6 +29,7 @@ import (
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/internal/transport"
 	"github.com/heraldsse/herald/mercure"
+	"github.com/heraldsse/herald/mercure/promexport"
 	"github.com/heraldsse/herald/topic"
 )
 
@@ -259,7 +260,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		Logger:            logger,
 	}
 	reg := newRegistry(handler, h, log)
-	reg.MustRegister(ln.Collectors()...)
+	reg.MustRegister(promexport.Listener(ln)...)
 	root, err := routes(handler, c, reg)
 	if err != nil {
 		ln.Close()
