@@ -13,9 +13,8 @@ import (
 type connLimiter struct {
 	max, perIP int
 
-	mu    sync.Mutex
-	total int
-	byIP  map[netip.Addr]int
+	mu     sync.Mutex
+	counts clientCounts
 }
 
 // acquire reserves a stream for ip. It returns 0 when allowed, or the status to answer:
@@ -23,18 +22,11 @@ type connLimiter struct {
 func (l *connLimiter) acquire(ip netip.Addr) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.max > 0 && l.total >= l.max {
+	switch l.counts.admit(ip, l.max, l.perIP) {
+	case overTotal:
 		return http.StatusServiceUnavailable
-	}
-	if l.perIP > 0 && l.byIP[ip] >= l.perIP {
+	case overClient:
 		return http.StatusTooManyRequests
-	}
-	l.total++
-	if l.perIP > 0 {
-		if l.byIP == nil {
-			l.byIP = make(map[netip.Addr]int)
-		}
-		l.byIP[ip]++
 	}
 	return 0
 }
@@ -42,14 +34,7 @@ func (l *connLimiter) acquire(ip netip.Addr) int {
 func (l *connLimiter) release(ip netip.Addr) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.total--
-	if l.perIP > 0 {
-		if l.byIP[ip] <= 1 {
-			delete(l.byIP, ip)
-		} else {
-			l.byIP[ip]--
-		}
-	}
+	l.counts.release(ip)
 }
 
 // rateLimiter gives each publisher (keyed by its token's digest) a token bucket. Idle

@@ -52,8 +52,7 @@ type Listener struct {
 	slots    chan struct{} // refusals under way, at most cap(slots)
 
 	mu       sync.Mutex
-	open     int
-	byClient map[netip.Addr]int
+	counts   clientCounts
 	refusing map[net.Conn]struct{}
 	spare    *os.File // closed to free a descriptor when accept fails with EMFILE
 	closed   bool
@@ -82,7 +81,6 @@ func (l *Listener) init() {
 		l.tooMany = rawAnswer("429 Too Many Requests", secs, "this client holds too many connections; retry later\n")
 		l.done = make(chan struct{})
 		l.slots = make(chan struct{}, maxRefusing)
-		l.byClient = make(map[netip.Addr]int)
 		l.refusing = make(map[net.Conn]struct{})
 		l.spare, _ = os.Open(os.DevNull)
 	})
@@ -137,42 +135,17 @@ func (l *Listener) Accept() (net.Conn, error) {
 	}
 }
 
-type admission int
-
-const (
-	admitted admission = iota
-	overTotal
-	overClient
-)
-
 // admit counts a new connection from key, or says which limit it is over.
 func (l *Listener) admit(key netip.Addr) admission {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.MaxConns > 0 && l.open >= l.MaxConns {
-		return overTotal
-	}
-	if l.MaxConnsPerClient > 0 {
-		if l.byClient[key] >= l.MaxConnsPerClient {
-			return overClient
-		}
-		l.byClient[key]++
-	}
-	l.open++
-	return admitted
+	return l.counts.admit(key, l.MaxConns, l.MaxConnsPerClient)
 }
 
 func (l *Listener) release(key netip.Addr) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.open--
-	if l.MaxConnsPerClient > 0 {
-		if l.byClient[key] <= 1 {
-			delete(l.byClient, key)
-		} else {
-			l.byClient[key]--
-		}
-	}
+	l.counts.release(key)
 }
 
 // refuse answers c and closes it, off the accept loop.
@@ -329,7 +302,7 @@ func (l *Listener) ConnContext(ctx context.Context, c net.Conn) context.Context 
 func (l *Listener) Open() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.open
+	return l.counts.total
 }
 
 // Refused returns how many connections were refused because the listener was full and
