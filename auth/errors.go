@@ -1,6 +1,10 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/golang-jwt/jwt/v5"
+)
 
 var (
 	// ErrNoToken means the request carried no token at all. For a subscriber this is an
@@ -48,4 +52,17 @@ func (e *tokenError) Unwrap() []error {
 		errs = append(errs, e.cause)
 	}
 	return errs
+}
+
+// parseError is the error for a token the JWT parser refused: ErrExpired or ErrNotYetValid
+// when its times are why, ErrInvalidToken otherwise.
+func parseError(err error) error {
+	kind := ErrInvalidToken
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		kind = ErrExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		kind = ErrNotYetValid
+	}
+	return &tokenError{kind, err}
 }

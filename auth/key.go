@@ -79,6 +79,15 @@ func IsHMAC(alg string) bool {
 	return err == nil && a.family == familyHMAC
 }
 
+// secretKey is the key of HMAC algorithm a, for signing and verifying alike: a copy of the
+// secret, once checkSecret accepts it.
+func secretKey(a algorithm, secret []byte) (any, error) {
+	if err := checkSecret(a, secret); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(secret), nil
+}
+
 func checkSecret(a algorithm, secret []byte) error {
 	if len(secret) == 0 {
 		return fmt.Errorf("%w: empty %s secret", ErrInvalidKey, a.name)
@@ -96,10 +105,7 @@ func checkSecret(a algorithm, secret []byte) error {
 func publicKey(a algorithm, key []byte) (any, error) {
 	switch a.family {
 	case familyHMAC:
-		if err := checkSecret(a, key); err != nil {
-			return nil, err
-		}
-		return bytes.Clone(key), nil
+		return secretKey(a, key)
 	case familyRSA:
 		k, err := jwt.ParseRSAPublicKeyFromPEM(key)
 		if err != nil {
@@ -126,10 +132,7 @@ func publicKey(a algorithm, key []byte) (any, error) {
 func privateKey(a algorithm, key []byte) (any, error) {
 	switch a.family {
 	case familyHMAC:
-		if err := checkSecret(a, key); err != nil {
-			return nil, err
-		}
-		return bytes.Clone(key), nil
+		return secretKey(a, key)
 	case familyRSA:
 		k, err := jwt.ParseRSAPrivateKeyFromPEM(key)
 		if err != nil {

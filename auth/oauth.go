@@ -133,14 +133,7 @@ func (v *AccessVerifier) Verify(token, resource, base string) (*Claims, error) {
 	)
 	var ac accessClaims
 	if _, err := parser.ParseWithClaims(token, &ac, v.keyFor); err != nil {
-		kind := ErrInvalidToken
-		switch {
-		case errors.Is(err, jwt.ErrTokenExpired):
-			kind = ErrExpired
-		case errors.Is(err, jwt.ErrTokenNotValidYet):
-			kind = ErrNotYetValid
-		}
-		return nil, &tokenError{kind, err}
+		return nil, parseError(err)
 	}
 	if err := checkStrict(token); err != nil {
 		return nil, &tokenError{ErrInvalidToken, err}

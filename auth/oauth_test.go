@@ -174,6 +174,12 @@ func TestAccessTokenRefusals(t *testing.T) {
 			t.Errorf("%s: err %v, want ErrInvalidToken", name, err)
 		}
 	}
+	// The times say more precisely why, as they do for 0.x tokens.
+	for name, want := range map[string]error{"expired": auth.ErrExpired, "nbf ahead": auth.ErrNotYetValid} {
+		if _, err := v.Verify(cases[name], resource, resource); !errors.Is(err, want) {
+			t.Errorf("%s: err %v, want %v", name, err, want)
+		}
+	}
 	// A 0.x token is not an access token, even with the right key.
 	old := mustMint(t, secret, "HS256", auth.Claims{Publish: []string{"*"}}, time.Hour)
 	if _, err := v.Verify(old, resource, resource); !errors.Is(err, auth.ErrInvalidToken) {

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -97,14 +96,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		kf = func(*jwt.Token) (any, error) { return v.key, nil }
 	}
 	if _, err := v.parser.ParseWithClaims(token, &tc, kf); err != nil {
-		kind := ErrInvalidToken
-		switch {
-		case errors.Is(err, jwt.ErrTokenExpired):
-			kind = ErrExpired
-		case errors.Is(err, jwt.ErrTokenNotValidYet):
-			kind = ErrNotYetValid
-		}
-		return nil, &tokenError{kind, err}
+		return nil, parseError(err)
 	}
 	if err := checkStrict(token); err != nil {
 		return nil, &tokenError{ErrInvalidToken, err}
