@@ -344,17 +344,27 @@ func (s *Store) trim(ctx context.Context) error {
 	return nil
 }
 
-// Lookup implements history.Log.
-func (s *Store) Lookup(ctx context.Context, id string) (history.Pos, error) {
+// readClient is the client Lookup, Read, Oldest and Newest read from, once the history is
+// trimmed: ErrClosed after Close, else the trim's error or the client's (through fail).
+func (s *Store) readClient(ctx context.Context, op string) (*redis.Client, error) {
 	if s.closed.Load() {
-		return history.Pos{}, history.ErrClosed
+		return nil, history.ErrClosed
 	}
 	if err := s.trim(ctx); err != nil {
-		return history.Pos{}, err
+		return nil, err
 	}
 	c, err := s.reader(ctx)
 	if err != nil {
-		return history.Pos{}, s.fail(ctx, "lookup", err)
+		return nil, s.fail(ctx, op, err)
+	}
+	return c, nil
+}
+
+// Lookup implements history.Log.
+func (s *Store) Lookup(ctx context.Context, id string) (history.Pos, error) {
+	c, err := s.readClient(ctx, "lookup")
+	if err != nil {
+		return history.Pos{}, err
 	}
 	var mapped *redis.StringCmd
 	var first *redis.XMessageSliceCmd
@@ -385,15 +395,9 @@ func (s *Store) Lookup(ctx context.Context, id string) (history.Pos, error) {
 
 // Read implements history.Log.
 func (s *Store) Read(ctx context.Context, after history.Pos, limit int) ([]history.Entry, error) {
-	if s.closed.Load() {
-		return nil, history.ErrClosed
-	}
-	if err := s.trim(ctx); err != nil {
-		return nil, err
-	}
-	c, err := s.reader(ctx)
+	c, err := s.readClient(ctx, "read")
 	if err != nil {
-		return nil, s.fail(ctx, "read", err)
+		return nil, err
 	}
 	var msgs []redis.XMessage
 	if limit > 0 {
@@ -418,15 +422,9 @@ func start(p history.Pos) string {
 
 // Oldest implements history.Log.
 func (s *Store) Oldest(ctx context.Context) (history.Pos, bool, error) {
-	if s.closed.Load() {
-		return history.Pos{}, false, history.ErrClosed
-	}
-	if err := s.trim(ctx); err != nil {
-		return history.Pos{}, false, err
-	}
-	c, err := s.reader(ctx)
+	c, err := s.readClient(ctx, "oldest")
 	if err != nil {
-		return history.Pos{}, false, s.fail(ctx, "oldest", err)
+		return history.Pos{}, false, err
 	}
 	msgs, err := c.XRangeN(ctx, s.stream, "-", "+", 1).Result()
 	if err != nil {
@@ -445,15 +443,9 @@ func (s *Store) Oldest(ctx context.Context) (history.Pos, bool, error) {
 
 // Newest implements history.Log.
 func (s *Store) Newest(ctx context.Context) (history.Entry, bool, error) {
-	if s.closed.Load() {
-		return history.Entry{}, false, history.ErrClosed
-	}
-	if err := s.trim(ctx); err != nil {
-		return history.Entry{}, false, err
-	}
-	c, err := s.reader(ctx)
+	c, err := s.readClient(ctx, "newest")
 	if err != nil {
-		return history.Entry{}, false, s.fail(ctx, "newest", err)
+		return history.Entry{}, false, err
 	}
 	msgs, err := c.XRevRangeN(ctx, s.stream, "+", "-", 1).Result()
 	if err != nil {
