@@ -4,21 +4,28 @@ package loadgen
 
 import "time"
 
-// collect adds up what the pollers and publishers measured into res.
+// collect adds up what the subscribers and publishers measured into res.
 func (r *run) collect(res *Result, subs []*subscriber, genCPU time.Duration) {
 	hist := newLatencyHistogram()
 	for _, p := range r.pollers {
 		hist.Merge(p.hist)
-		res.Deliveries += p.deliveries.Load()
-		res.Duplicates += p.dups.Load()
-		res.Foreign += p.foreign.Load()
-		res.ConnectErrors += p.connectErrs.Load()
-		res.StreamsEnded += p.ended.Load()
-		res.Reconnects += p.reconnects.Load()
 		if e := p.lastError(); e != "" {
 			res.LastError = e
 		}
 	}
+	for _, c := range r.h2 {
+		hist.Merge(c.hist)
+		if e := c.lastError(); e != "" {
+			res.LastError = e
+		}
+		res.HTTP2Conns += c.dials
+	}
+	res.Deliveries = r.sum(func(c *counters) int64 { return c.deliveries.Load() })
+	res.Duplicates = r.sum(func(c *counters) int64 { return c.dups.Load() })
+	res.Foreign = r.sum(func(c *counters) int64 { return c.foreign.Load() })
+	res.ConnectErrors = r.sum(func(c *counters) int64 { return c.connectErrs.Load() })
+	res.StreamsEnded = r.sum(func(c *counters) int64 { return c.ended.Load() })
+	res.Reconnects = r.sum(func(c *counters) int64 { return c.reconnects.Load() })
 	res.Outage, res.Outages = r.outages.result()
 	res.Latency = summarize(hist)
 	res.LatencyBuckets = buckets(hist)
@@ -47,8 +54,8 @@ func (r *run) collect(res *Result, subs []*subscriber, genCPU time.Duration) {
 		}
 		res.Expected = res.Connected * res.Published
 		var last int64
-		for _, p := range r.pollers {
-			last = max(last, p.lastDelivery.Load())
+		for _, c := range r.shares() {
+			last = max(last, c.lastDelivery.Load())
 		}
 		if last > 0 {
 			if secs := time.Unix(0, last).Sub(r.pubStart).Seconds(); secs > 0 {

@@ -3,6 +3,7 @@
 package loadgen
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -26,7 +27,8 @@ var Scenarios = []string{Idle, Fanout, Publish, Resume}
 type Config struct {
 	// Scenario is one of Scenarios.
 	Scenario string
-	// Hub is the hub's URL; an empty path means /.well-known/mercure. Only http is supported.
+	// Hub is the hub's URL; an empty path means /.well-known/mercure. It is http, or https
+	// with HTTP2.
 	Hub string
 	// Token is the publisher's JWT; needed by every scenario but idle.
 	Token string
@@ -63,6 +65,17 @@ type Config struct {
 	// Connecting is how many connections may be between connect and response head at
 	// once (default 512).
 	Connecting int
+	// HTTP2 subscribes over HTTP/2, StreamsPerConn streams to a connection as a browser
+	// multiplexes its EventSources: over TLS (ALPN h2) for an https hub, cleartext with
+	// prior knowledge (h2c) for an http one. Publishers then use HTTP/2 as well. Readers,
+	// SourceAddrs and Connecting are for HTTP/1.1 only.
+	HTTP2 bool
+	// StreamsPerConn is how many subscriber streams share one HTTP/2 connection (default
+	// DefaultStreamsPerConn). A hub that allows fewer queues the rest.
+	StreamsPerConn int
+	// TLS checks an https hub's certificate (default: the system's roots); its ServerName
+	// defaults to the hub URL's host.
+	TLS *tls.Config
 	// HubPID, when set, is the hub's process, whose memory and CPU time are reported. A
 	// process that ends during the run (a restart) leaves them unavailable: see
 	// Result.HubProcError.
@@ -73,6 +86,11 @@ type Config struct {
 	// goroutine of its own (one call at a time).
 	Progress func(Progress)
 }
+
+// DefaultStreamsPerConn is the default number of subscriber streams on one HTTP/2
+// connection: the SETTINGS_MAX_CONCURRENT_STREAMS most servers offer (at least 100, as
+// RFC 9113 recommends), below herald serve's --http2-max-streams default of 250.
+const DefaultStreamsPerConn = 100
 
 // applyDefaults fills in the defaults and checks the configuration.
 func (c *Config) applyDefaults() error {
@@ -109,9 +127,13 @@ func (c *Config) applyDefaults() error {
 	if c.Connecting == 0 {
 		c.Connecting = 512
 	}
+	if c.StreamsPerConn == 0 {
+		c.StreamsPerConn = DefaultStreamsPerConn
+	}
 	switch {
 	case c.Subscribers < 0, c.Publishers < 0, c.Events < 0, c.Rate < 0, math.IsNaN(c.Rate), c.Size < 0,
-		c.Duration < 0, c.Timeout < 0, c.Drain < 0, c.Drops < 0, c.Readers < 0, c.SourceAddrs < 0, c.Connecting < 0:
+		c.Duration < 0, c.Timeout < 0, c.Drain < 0, c.Drops < 0, c.Readers < 0, c.SourceAddrs < 0, c.Connecting < 0,
+		c.StreamsPerConn < 0:
 		return errors.New("loadgen: counts, rates and durations must not be negative")
 	case c.SourceAddrs > 254:
 		return errors.New("loadgen: at most 254 source addresses (127.0.0.1 to 127.0.0.254)")

@@ -17,13 +17,16 @@ import (
 var ErrRemoteHub = errors.New("loadgen: the hub is not on a loopback address")
 
 // hubURL parses and checks the hub's URL and resolves its host.
-func hubURL(ctx context.Context, raw string, allowRemote bool) (*url.URL, netip.AddrPort, error) {
+func hubURL(ctx context.Context, raw string, http2, allowRemote bool) (*url.URL, netip.AddrPort, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, netip.AddrPort{}, fmt.Errorf("loadgen: hub URL: %w", err)
 	}
-	if u.Scheme != "http" {
-		return nil, netip.AddrPort{}, fmt.Errorf("loadgen: hub URL %q: only http:// is supported", raw)
+	switch {
+	case u.Scheme == "https" && !http2:
+		return nil, netip.AddrPort{}, fmt.Errorf("loadgen: hub URL %q: https needs HTTP/2 (the HTTP/1.1 subscribers speak cleartext only)", raw)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, netip.AddrPort{}, fmt.Errorf("loadgen: hub URL %q: only http:// and https:// are supported", raw)
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/.well-known/mercure"
@@ -31,6 +34,9 @@ func hubURL(ctx context.Context, raw string, allowRemote bool) (*url.URL, netip.
 	port := u.Port()
 	if port == "" {
 		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
 	}
 	p, err := strconv.ParseUint(port, 10, 16)
 	if err != nil {

@@ -21,12 +21,25 @@ type Progress struct {
 	Errors      int64
 }
 
-func (r *run) sum(f func(*poller) int64) int64 {
+// sum adds f up over the subscribers' shares: the pollers', or the HTTP/2 connections'.
+func (r *run) sum(f func(*counters) int64) int64 {
 	var n int64
-	for _, p := range r.pollers {
-		n += f(p)
+	for _, c := range r.shares() {
+		n += f(c)
 	}
 	return n
+}
+
+// shares returns the counters of every share of the subscribers.
+func (r *run) shares() []*counters {
+	cs := make([]*counters, 0, len(r.pollers)+len(r.h2))
+	for _, p := range r.pollers {
+		cs = append(cs, &p.counters)
+	}
+	for _, c := range r.h2 {
+		cs = append(cs, &c.counters)
+	}
+	return cs
 }
 
 func (r *run) setPhase(s string) { r.phase.Store(s) }
@@ -58,8 +71,8 @@ func (r *run) sample(start time.Time, res *Result) func() {
 		for i := 0; ; i++ {
 			snap := Sample{
 				T:          math.Round(time.Since(start).Seconds()*1000) / 1000,
-				Open:       r.sum(func(p *poller) int64 { return p.open.Load() }),
-				Deliveries: r.sum(func(p *poller) int64 { return p.deliveries.Load() }),
+				Open:       r.sum(func(c *counters) int64 { return c.open.Load() }),
+				Deliveries: r.sum(func(c *counters) int64 { return c.deliveries.Load() }),
 				Published:  r.published.Load(),
 			}
 			// Keep at most 6,000 samples (ten minutes at 100 ms).
@@ -71,7 +84,7 @@ func (r *run) sample(start time.Time, res *Result) func() {
 				r.cfg.Progress(Progress{
 					Elapsed: time.Since(start), Phase: phase, Open: snap.Open, Subscribers: r.cfg.Subscribers,
 					Published: snap.Published, Events: r.cfg.Events, Deliveries: snap.Deliveries,
-					Errors: r.sum(func(p *poller) int64 { return p.connectErrs.Load() }) + r.pubErrs.Load(),
+					Errors: r.sum(func(c *counters) int64 { return c.connectErrs.Load() }) + r.pubErrs.Load(),
 				})
 			}
 			select {

@@ -61,6 +61,13 @@ type Result struct {
 	MaxConnections int    `json:"max_connections"`
 	SourceAddrs    int    `json:"source_addresses"`
 	Readers        int    `json:"readers"`
+	// Protocol is the subscribers': http/1.1, h2 (HTTP/2 over TLS) or h2c.
+	Protocol string `json:"protocol"`
+	// StreamsPerConn is the HTTP/2 streams to a connection; HTTP2Conns, how many
+	// connections the subscribers dialed (more than Subscribers/StreamsPerConn when the
+	// hub closed some).
+	StreamsPerConn int   `json:"streams_per_connection,omitempty"`
+	HTTP2Conns     int64 `json:"http2_connections,omitempty"`
 
 	Subscribers    int     `json:"subscribers"`
 	Connected      int64   `json:"connected"`

@@ -3,8 +3,9 @@
 // Package loadgen is the engine of "herald bench": a load generator for any hub that speaks
 // the Mercure protocol. Subscribers are raw HTTP/1.1 connections without a goroutine each:
 // a few pollers (one epoll instance and one goroutine apiece) dial them without blocking,
-// and parse their chunked event streams incrementally. Publishers are ordinary net/http
-// clients. Every event carries its sequence number and publish time in its data, so each
+// and parse their chunked event streams incrementally. With Config.HTTP2 the subscribers
+// are HTTP/2 streams instead, many to a connection as a browser's EventSources are, over TLS
+// or h2c. Publishers are ordinary net/http clients. Every event carries its sequence number and publish time in its data, so each
 // subscriber checks it got every event exactly once and measures the end-to-end latency.
 package loadgen
 
@@ -14,6 +15,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -34,6 +36,9 @@ type run struct {
 	armed        atomic.Bool // the subscribers have connected: streams ended count as outages
 	outages      outages
 	pollers      []*poller
+	hub          *url.URL
+	h2tr         *http.Transport // the HTTP/2 subscribers'
+	h2           []*h2conn
 
 	nextSeq   atomic.Int64
 	published atomic.Int64
@@ -56,7 +61,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	u, addr, err := hubURL(ctx, cfg.Hub, cfg.AllowRemote)
+	u, addr, err := hubURL(ctx, cfg.Hub, cfg.HTTP2, cfg.AllowRemote)
 	if err != nil {
 		return nil, err
 	}
@@ -64,13 +69,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Subscribers+cfg.Publishers > limit.Connections() {
+	if subConns(cfg)+cfg.Publishers > limit.Connections() {
 		return nil, fmt.Errorf("loadgen: %d subscribers and %d publishers need more than the open-file limit of %d allows (about %d connections)",
 			cfg.Subscribers, cfg.Publishers, limit.Soft, limit.Connections())
 	}
 	var tagBytes [4]byte
 	_, _ = crand.Read(tagBytes[:])
-	r := &run{cfg: cfg, target: target{addr}, tag: "hb" + hex.EncodeToString(tagBytes[:]), connectLimit: max(1, cfg.Connecting/cfg.Readers)}
+	r := &run{cfg: cfg, target: target{addr}, hub: u, tag: "hb" + hex.EncodeToString(tagBytes[:]), connectLimit: max(1, cfg.Connecting/cfg.Readers)}
 	if r.cfg.Topic == "" {
 		r.cfg.Topic = "https://bench.herald.invalid/" + r.tag
 	}
@@ -81,8 +86,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		FileLimitSoft: limit.Soft, FileLimitHard: limit.Hard, MaxConnections: limit.Connections(),
 		Readers: cfg.Readers, Subscribers: cfg.Subscribers, TargetRate: cfg.Rate,
 	}
+	res.Protocol = "http/1.1"
+	if cfg.HTTP2 {
+		res.Protocol, res.Readers, res.StreamsPerConn = "h2c", 0, cfg.StreamsPerConn
+		if u.Scheme == "https" {
+			res.Protocol = "h2"
+		}
+	}
 	var sources []netip.Addr
-	if addr.Addr().Is4() && addr.Addr().IsLoopback() {
+	if !cfg.HTTP2 && addr.Addr().Is4() && addr.Addr().IsLoopback() {
 		for i := range cfg.SourceAddrs {
 			sources = append(sources, netip.AddrFrom4([4]byte{127, 0, 0, byte(1 + i)}))
 		}
@@ -102,7 +114,9 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 		res.SockBefore = &s
 	}
 	subs := r.newSubscribers(sources)
-	if err := r.startPollers(subs); err != nil {
+	if r.cfg.HTTP2 {
+		r.startH2(subs)
+	} else if err := r.startPollers(subs); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -112,11 +126,21 @@ func (r *run) execute(ctx context.Context, u *url.URL, res *Result, sources []ne
 	for _, p := range r.pollers {
 		wg.Go(p.loop)
 	}
+	h2ctx, h2cancel := context.WithCancel(context.Background())
+	for _, c := range r.h2 {
+		for _, s := range c.subs {
+			wg.Go(func() { c.follow(h2ctx, s) })
+		}
+	}
 	stopSampler := r.sample(start, res)
 	stop := func() {
 		r.stopping.Store(true)
 		r.stopped.Store(true)
+		h2cancel()
 		wg.Wait()
+		for _, c := range r.h2 {
+			c.close()
+		}
 		stopSampler()
 	}
 	defer stop()
@@ -184,7 +208,7 @@ func (r *run) startPollers(subs []*subscriber) error {
 // accounting: streams ended from now on are outages.
 func (r *run) connectAll(ctx context.Context, start time.Time, res *Result) {
 	r.setPhase("connecting")
-	open := func() int64 { return r.sum(func(p *poller) int64 { return p.open.Load() }) }
+	open := func() int64 { return r.sum(func(c *counters) int64 { return c.open.Load() }) }
 	connected := r.waitFor(ctx, func() bool { return open() >= int64(r.cfg.Subscribers) })
 	res.ConnectSeconds = time.Since(start).Seconds()
 	res.Connected = open()
@@ -220,6 +244,14 @@ func (r *run) measure(ctx context.Context, u *url.URL, res *Result) {
 	dctx, dcancel := context.WithTimeout(ctx, cfg.Drain)
 	defer dcancel()
 	r.waitFor(dctx, func() bool {
-		return r.sum(func(p *poller) int64 { return p.unique.Load() }) >= expected() && !r.outages.inProgress()
+		return r.sum(func(c *counters) int64 { return c.unique.Load() }) >= expected() && !r.outages.inProgress()
 	})
+}
+
+// subConns is how many connections the subscribers need.
+func subConns(cfg Config) int {
+	if cfg.HTTP2 {
+		return (cfg.Subscribers + cfg.StreamsPerConn - 1) / cfg.StreamsPerConn
+	}
+	return cfg.Subscribers
 }
