@@ -13,7 +13,8 @@
 # Usage: bench/restart-storm.sh [--subscribers N] [--events E] [--rate R] [--port P]
 #                               [--restart-after S] [-- more herald bench flags]
 # The same settings may come from the environment: SUBSCRIBERS (default 19000), EVENTS
-# (40), RATE (4 per second), PORT (the first free one from 18080), RESTART_AFTER (3).
+# (40), RATE (4 per second), PORT (the first free one from 18080), RESTART_AFTER (3);
+# HERALD, a herald binary to use instead of building one.
 #
 # Exit status: the bench's (0 when nothing was lost, 3 when events were lost or duplicated),
 # or 1 when the hub or the bench could not be run. Everything started is stopped on exit.
@@ -42,7 +43,7 @@ done
 say() { printf 'restart-storm: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 command -v ss >/dev/null || die "needs ss (iproute2) to watch the hub's connections"
-command -v go >/dev/null || die "needs go to build herald"
+[ -n "${HERALD:-}" ] || command -v go >/dev/null || die "needs go to build herald (or HERALD=/path/to/herald)"
 
 listening() { [ -n "$(ss -Htln "( sport = :$1 )")" ]; }
 if [ -z "$port" ]; then
@@ -75,15 +76,20 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-say "building herald"
-(cd "$root" && go build -o "$tmp/herald" ./cmd/herald)
+herald=${HERALD:-$tmp/herald}
+if [ -n "${HERALD:-}" ]; then
+  [ -x "$herald" ] || die "HERALD=$herald is not an executable"
+else
+  say "building herald"
+  (cd "$root" && go build -o "$herald" ./cmd/herald)
+fi
 
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 since() { local d=$(($(now) - $1)); printf '%d.%02ds' $((d / 1000000)) $((d % 1000000 / 10000)); }
 
 # start_hub starts herald serve in the background and waits until it listens.
 start_hub() {
-  "$tmp/herald" serve --addr "127.0.0.1:$port" --data "$tmp/data" --jwt-key benchkey --log-level warn \
+  "$herald" serve --addr "127.0.0.1:$port" --data "$tmp/data" --jwt-key benchkey --log-level warn \
     >>"$tmp/hub.out" 2>>"$tmp/hub.err" &
   hub_pid=$!
   for _ in $(seq 200); do
@@ -98,7 +104,7 @@ start_hub
 hub="http://127.0.0.1:$port/.well-known/mercure"
 say "hub $hub (pid $hub_pid); $subscribers subscribers, $events events at $rate/s"
 timeout=$((120 + subscribers / 100))s
-"$tmp/herald" bench fanout --subscribers "$subscribers" --events "$events" --rate "$rate" \
+"$herald" bench fanout --subscribers "$subscribers" --events "$events" --rate "$rate" \
   --hub "$hub" --jwt-key benchkey --hub-pid "$hub_pid" --timeout "$timeout" --drain 30s \
   ${extra[@]+"${extra[@]}"} >"$tmp/bench.out" 2>"$tmp/bench.err" &
 bench_pid=$!

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # targets.sh: measure the performance targets of docs/performance.md, RUNS times each.
 #
-# Builds herald, and for every run of every target starts a fresh `herald serve` (bolt
+# Builds herald (or takes HERALD=/path/to/herald, to compare two builds in one sitting), and
+# for every run of every target starts a fresh `herald serve` (bolt
 # store, default settings, unless the target says otherwise) on a loopback port, loads it
 # with `herald bench`, and stops it. Prints one line per run, then per target the median
 # and the spread (lowest to highest) of the runs. The hub and the load generator share the
@@ -9,10 +10,15 @@
 #
 # Usage: bench/targets.sh [TARGET ...]
 #   targets: idle fanout19k fanout19k-memory fanout2k fanout2k-memory throughput
-#            publish19k publish0 publish19k-memory publish0-memory restart (default: all)
+#            publish19k publish0 publish19k-memory publish0-memory restart
+#            idle-h2 fanout2k-h2 fanout19k-h2 (default: all)
+# The -h2 targets serve HTTPS (a certificate made with openssl for the run) and subscribe
+# over HTTP/2 with `herald bench --http2`, 100 streams to a connection.
 # Environment: RUNS (default 3), PORT (default 18180), SUBSCRIBERS (default 19000),
-# OUT (a file to keep every run's JSON in, one object a line).
-# Needs: go, jq, ss; an open-file limit above SUBSCRIBERS for each process.
+# OUT (a file to keep every run's JSON in, one object a line), HERALD (a herald binary to
+# use instead of building one).
+# Needs: go (unless HERALD), jq, ss, openssl (for the -h2 targets); an open-file limit
+# above SUBSCRIBERS for each process.
 set -euo pipefail
 
 runs=${RUNS:-3}
@@ -24,12 +30,15 @@ esac
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(idle fanout19k fanout19k-memory fanout2k fanout2k-memory throughput publish19k publish0
-    publish19k-memory publish0-memory restart)
+    publish19k-memory publish0-memory restart idle-h2 fanout2k-h2 fanout19k-h2)
 fi
 
 say() { printf 'targets: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
-for tool in go jq ss; do
+tools=(jq ss)
+[ -n "${HERALD:-}" ] || tools+=(go)
+case " ${targets[*]} " in *-h2\ *) tools+=(openssl) ;; esac
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || die "needs $tool"
 done
 
@@ -50,14 +59,43 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-say "building herald"
-(cd "$root" && go build -o "$tmp/herald" ./cmd/herald)
+herald=${HERALD:-$tmp/herald}
+if [ -n "${HERALD:-}" ]; then
+  [ -x "$herald" ] || die "HERALD=$herald is not an executable"
+  say "using $herald ($("$herald" version 2>/dev/null | head -1))"
+else
+  say "building herald"
+  (cd "$root" && go build -o "$herald" ./cmd/herald)
+fi
 hub=http://127.0.0.1:$port/.well-known/mercure
+tls_flags=()
+
+# tls_on: the next hubs serve HTTPS with a self-signed certificate for 127.0.0.1, which
+# the bench trusts with --ca (checked, not skipped).
+tls_on() {
+  if [ ! -f "$tmp/cert.pem" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+      -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+      -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>>"$tmp/openssl.log" ||
+      die "openssl could not make a certificate: $(tail -3 "$tmp/openssl.log")"
+  fi
+  hub=https://127.0.0.1:$port/.well-known/mercure
+  tls_flags=(--tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem")
+}
+
+# tls_off: the next hubs serve plain HTTP.
+tls_off() {
+  hub=http://127.0.0.1:$port/.well-known/mercure
+  tls_flags=()
+}
+
+# The bench flags that subscribe over HTTP/2 to the HTTPS hub.
+h2=(--http2 --streams-per-conn 100 --ca "$tmp/cert.pem")
 
 hub_start() {
   rm -rf "$tmp/data"
-  "$tmp/herald" serve --addr "127.0.0.1:$port" --data "$tmp/data" --jwt-key benchkey \
-    --log-level warn "$@" 2>>"$tmp/hub.log" >/dev/null &
+  "$herald" serve --addr "127.0.0.1:$port" --data "$tmp/data" --jwt-key benchkey \
+    --log-level warn ${tls_flags[@]+"${tls_flags[@]}"} "$@" 2>>"$tmp/hub.log" >/dev/null &
   hub_pid=$!
   for _ in $(seq 1 100); do
     if [ -n "$(ss -Htln "( sport = :$port )")" ]; then return; fi
@@ -77,7 +115,7 @@ hub_stop() {
 # bench SCENARIO FLAGS...: one run against the current hub; its JSON on stdout.
 bench() {
   local json
-  json=$("$tmp/herald" bench "$@" --hub "$hub" --jwt-key benchkey --hub-pid "$hub_pid" --json) || {
+  json=$("$herald" bench "$@" --hub "$hub" --jwt-key benchkey --hub-pid "$hub_pid" --json) || {
     local code=$?
     [ "$code" -eq 3 ] || die "herald bench $* failed (exit $code)"
   }
@@ -142,13 +180,31 @@ for run in $(seq 1 "$runs"); do
       record "$t" "$run" publish_p99_ms "$(echo "$j" | ms .publish_latency.p99_us)"
       hub_stop ;;
     restart)
-      j=$(PORT=$((port + 1)) SUBSCRIBERS=$subs bash "$root/bench/restart-storm.sh" -- --json 2>>"$tmp/restart.log" | grep '^{') ||
+      j=$(HERALD=$herald PORT=$((port + 1)) SUBSCRIBERS=$subs bash "$root/bench/restart-storm.sh" -- --json 2>>"$tmp/restart.log" | grep '^{') ||
         die "restart-storm failed: $(tail -3 "$tmp/restart.log")"
       echo "$j" | jq -c 'del(.series, .latency_histogram)' >>"$out"
       check "$j"
       record restart "$run" all_open_s "$(echo "$j" | jq '.outage.all_open_after_s')"
       record restart "$run" caught_up_s "$(echo "$j" | jq '.outage.caught_up_after_s')"
       record restart "$run" streams_per_s_first_connect "$(echo "$j" | jq '.connect_rate_per_s | floor')" ;;
+    idle-h2)
+      tls_on; hub_start
+      j=$(bench idle --subscribers "$subs" --duration 5s "${h2[@]}")
+      record idle-h2 "$run" "rss_bytes_per_stream" "$(echo "$j" | jq '.hub_process.rss_per_connection_bytes')"
+      record idle-h2 "$run" "streams_per_s" "$(echo "$j" | jq '.connect_rate_per_s | floor')"
+      record idle-h2 "$run" "connections" "$(echo "$j" | jq '.http2_connections')"
+      record idle-h2 "$run" "kernel_tcp_mib" "$(echo "$j" | jq '.sockstat_after.tcp_mem_bytes / 1048576 * 10 | floor / 10')"
+      hub_stop; tls_off ;;
+    fanout2k-h2 | fanout19k-h2)
+      n=2000 events=10 rate=2
+      if [ "$t" = fanout19k-h2 ]; then n=$subs events=5 rate=1; fi
+      tls_on; hub_start
+      j=$(bench fanout --subscribers "$n" --events "$events" --rate "$rate" --size 130 "${h2[@]}"); check "$j"
+      record "$t" "$run" p50_ms "$(echo "$j" | ms .latency.p50_us)"
+      record "$t" "$run" p99_ms "$(echo "$j" | ms .latency.p99_us)"
+      record "$t" "$run" hub_us_per_delivery "$(echo "$j" | jq '.hub_process.cpu_per_delivery_ns / 1000')"
+      record "$t" "$run" bench_us_per_delivery "$(echo "$j" | jq '.generator_cpu_per_delivery_ns / 1000')"
+      hub_stop; tls_off ;;
     *) die "unknown target $t" ;;
     esac
   done

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -16,6 +18,23 @@ import (
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/internal/loadgen"
 )
+
+// benchTLS is the TLS configuration --ca or --insecure ask for.
+func benchTLS(caFile string, insecure bool) (*tls.Config, error) {
+	if insecure {
+		// NOTE: asked for by name, to load a hub whose certificate the bench cannot check.
+		return &tls.Config{InsecureSkipVerify: true}, nil
+	}
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("--ca %s: no PEM certificate in it", caFile)
+	}
+	return &tls.Config{RootCAs: pool}, nil
+}
 
 // benchDefaults are the per-scenario defaults of the flags whose sensible value depends on
 // the scenario.
@@ -33,7 +52,7 @@ var benchDefaults = map[string]struct {
 func runBench(ctx context.Context, e env, args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var c loadgen.Config
-	fs.StringVar(&c.Hub, "hub", "http://localhost:8080/.well-known/mercure", "the hub's URL (http only; must resolve to a loopback address unless --allow-remote)")
+	fs.StringVar(&c.Hub, "hub", "http://localhost:8080/.well-known/mercure", "the hub's URL (https only with --http2; must resolve to a loopback address unless --allow-remote)")
 	fs.StringVar(&c.Token, "token", "", "publisher JWT (default: minted from --jwt-key)")
 	jwtKey := fs.String("jwt-key", "", "HS256 secret to mint a publisher token with (also HERALD_JWT_KEY)")
 	fs.StringVar(&c.SubscriberToken, "subscriber-token", "", "JWT every subscriber sends (default: none, public updates)")
@@ -50,6 +69,10 @@ func runBench(ctx context.Context, e env, args []string) int {
 	fs.IntVar(&c.Readers, "readers", 0, "goroutines reading subscriber connections with epoll (default: one per two CPUs)")
 	fs.IntVar(&c.SourceAddrs, "source-addrs", 16, "source addresses 127.0.0.1 to 127.0.0.N to dial from, for more than one address's ports")
 	fs.IntVar(&c.Connecting, "connecting", 512, "most connections waiting for the hub's answer at once")
+	fs.BoolVar(&c.HTTP2, "http2", false, "subscribe over HTTP/2, many streams to a connection as a browser does: over TLS for an https hub, h2c (prior knowledge) for an http one")
+	fs.IntVar(&c.StreamsPerConn, "streams-per-conn", loadgen.DefaultStreamsPerConn, "with --http2: subscriber streams on one connection (herald serve allows --http2-max-streams, default 250)")
+	caFile := fs.String("ca", "", "with an https hub: PEM file of the CA certificates to trust (default: the system's)")
+	insecure := fs.Bool("insecure", false, "with an https hub: accept any certificate, unchecked (for benchmarking a hub you run, never otherwise)")
 	fs.IntVar(&c.HubPID, "hub-pid", 0, "the hub's process id: report its memory and CPU time from /proc (unavailable when it ends during the run)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a hub that is not on a loopback address (never point it at a machine you do not own)")
 	asJSON := fs.Bool("json", false, "print one JSON object with every figure instead of the summary")
@@ -72,6 +95,10 @@ fails. When the hub ends streams after every subscriber connected, as a restart 
 summary's "restart:" line tells how long until they were all open again, and until each had
 every event it missed (acknowledged publishes only; publishes that failed meanwhile are
 publish errors).
+
+With --http2 the subscribers are HTTP/2 streams, --streams-per-conn to a connection, as a
+browser multiplexes its EventSources: over TLS for an https:// hub (trusting --ca, or with
+--insecure anything), or cleartext h2c for an http:// hub started with --h2c.
 
 Exit status: 0 on success, 1 on error, 2 on bad flags, 3 when events were lost or duplicated.
 
@@ -110,6 +137,21 @@ Flags:
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(e.stderr, "herald bench: "+format+"\n", a...)
 		return 1
+	}
+	if *caFile != "" && *insecure {
+		fmt.Fprintln(e.stderr, "herald bench: --ca and --insecure exclude each other")
+		return 2
+	}
+	if set["streams-per-conn"] && !c.HTTP2 {
+		fmt.Fprintln(e.stderr, "herald bench: --streams-per-conn is for --http2")
+		return 2
+	}
+	if *caFile != "" || *insecure {
+		tlsCfg, err := benchTLS(*caFile, *insecure)
+		if err != nil {
+			return fail("%v", err)
+		}
+		c.TLS = tlsCfg
 	}
 	if c.Token == "" && c.Scenario != loadgen.Idle {
 		key := *jwtKey

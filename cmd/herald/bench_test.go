@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldsse/herald/internal/testcert"
 )
 
 // benchJSON runs herald bench with --json against hub and decodes its answer.
@@ -160,7 +163,12 @@ func TestBenchBadInput(t *testing.T) {
 		{"bad flag", []string{"bench", "idle", "--subscribers", "x"}, 2, "invalid value"},
 		{"extra argument", []string{"bench", "idle", "more"}, 2, `unexpected argument "more"`},
 		{"remote hub", []string{"bench", "idle", "--hub", "http://192.0.2.1:8080/"}, 1, "not on a loopback address"},
-		{"https hub", []string{"bench", "idle", "--hub", "https://127.0.0.1:8080/"}, 1, "only http://"},
+		{"https hub over HTTP/1.1", []string{"bench", "idle", "--hub", "https://127.0.0.1:8080/"}, 1, "https needs HTTP/2"},
+		{"other scheme", []string{"bench", "idle", "--hub", "ws://127.0.0.1:8080/"}, 1, "only http:// and https://"},
+		{"ca and insecure", []string{"bench", "idle", "--http2", "--ca", "ca.pem", "--insecure"}, 2, "exclude each other"},
+		{"streams without http2", []string{"bench", "idle", "--streams-per-conn", "10"}, 2, "is for --http2"},
+		{"no ca file", []string{"bench", "idle", "--http2", "--ca", "/nonexistent/ca.pem"}, 1, "--ca: open /nonexistent/ca.pem"},
+		{"ca not PEM", []string{"bench", "idle", "--http2", "--ca", "bench_test.go"}, 1, "--ca bench_test.go: no PEM certificate"},
 		{"no token", []string{"bench", "fanout", "--hub", "http://127.0.0.1:1/"}, 1, "publisher token is required"},
 		{"negative", []string{"bench", "idle", "--subscribers", "-3", "--hub", "http://127.0.0.1:1/"}, 1, "must not be negative"},
 		{"no such hub process", []string{"bench", "idle", "--hub-pid", "999999999", "--hub", "http://127.0.0.1:1/"}, 1, "hub process"},
@@ -255,4 +263,49 @@ func TestBenchRestart(t *testing.T) {
 	if num(t, res, "published")+num(t, res, "publish_errors") != 30 {
 		t.Errorf("published %v, %v errors; want 30 attempts", res["published"], res["publish_errors"])
 	}
+}
+
+// TestBenchHTTP2 runs herald bench --http2 against herald serve over TLS (trusting the
+// test's CA with --ca, or anything with --insecure) and with --h2c: streams share
+// connections, and every event reaches every subscriber.
+func TestBenchHTTP2(t *testing.T) {
+	ca := testcert.New(t)
+	dir := t.TempDir()
+	certFile, keyFile := ca.WritePair(t, dir, 1)
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsHub, _, _ := startServe(t, "--jwt-key", "bench-secret", "--tls-cert", certFile, "--tls-key", keyFile)
+	tlsHub = "https://localhost:" + tlsHub[strings.LastIndex(tlsHub, ":")+1:]
+	h2cHub, _, _ := startServe(t, "--jwt-key", "bench-secret", "--h2c")
+	for _, tt := range []struct {
+		name, hub, protocol string
+		trust               []string
+	}{
+		{"h2 trusting --ca", tlsHub, "h2", []string{"--ca", caFile}},
+		{"h2 --insecure", tlsHub, "h2", []string{"--insecure"}},
+		{"h2c", h2cHub, "h2c", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"fanout", "--http2", "--streams-per-conn", "20", "--subscribers", "50", "--events", "30", "--rate", "0",
+				"--hub", tt.hub, "--jwt-key", "bench-secret", "--timeout", "20s"}, tt.trust...)
+			res := benchJSON(t, args...)
+			if res["protocol"] != tt.protocol || num(t, res, "http2_connections") != 3 || num(t, res, "streams_per_connection") != 20 {
+				t.Errorf("protocol %v, %v connections of %v streams; want %s, 3 of 20", res["protocol"], res["http2_connections"], res["streams_per_connection"], tt.protocol)
+			}
+			if num(t, res, "connected") != 50 || num(t, res, "deliveries") != 50*30 || num(t, res, "lost") != 0 || num(t, res, "duplicates") != 0 {
+				t.Errorf("connected %v, delivered %v, lost %v, duplicated %v", res["connected"], res["deliveries"], res["lost"], res["duplicates"])
+			}
+			if num(t, res, "latency", "p99_us") <= 0 {
+				t.Errorf("latency %v", res["latency"])
+			}
+		})
+	}
+	t.Run("untrusted certificate", func(t *testing.T) {
+		code, out, errOut := runHerald(t, "", "bench", "idle", "--http2", "--subscribers", "5", "--duration", "100ms", "--hub", tlsHub, "--timeout", "2s")
+		if code != 0 || !strings.Contains(out, "0/5 connected") || !strings.Contains(out, "certificate signed by unknown authority") {
+			t.Errorf("exit %d; want no stream and the certificate error reported:\n%s\n%s", code, out, errOut)
+		}
+	})
 }

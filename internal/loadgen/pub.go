@@ -31,6 +31,9 @@ func (r *run) publishAll(ctx context.Context, u *url.URL) {
 		DisableCompression:  true,
 		IdleConnTimeout:     30 * time.Second,
 	}
+	if cfg.HTTP2 {
+		tr = r.h2Transport()
+	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	pctx := ctx

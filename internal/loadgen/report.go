@@ -73,9 +73,12 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	var b strings.Builder
 	f := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	f("herald bench %s against %s (%.1fs)", r.Scenario, r.HubURL, r.Seconds)
-	f("  open files:    limit %d (hard %d): room for about %s; %s, %s",
-		r.FileLimitSoft, r.FileLimitHard, plural(r.MaxConnections, "connection", "connections"),
-		plural(r.SourceAddrs, "source address", "source addresses"), plural(r.Readers, "reader", "readers"))
+	how := plural(r.SourceAddrs, "source address", "source addresses") + ", " + plural(r.Readers, "reader", "readers")
+	if r.StreamsPerConn > 0 {
+		how = fmt.Sprintf("%s, %s of up to %d streams", r.Protocol, plural(r.HTTP2Conns, "connection", "connections"), r.StreamsPerConn)
+	}
+	f("  open files:    limit %d (hard %d): room for about %s; %s",
+		r.FileLimitSoft, r.FileLimitHard, plural(r.MaxConnections, "connection", "connections"), how)
 	f("  subscribers:   %d/%d connected in %.2fs (%.0f streams/s), %s, %s ended, %s",
 		r.Connected, r.Subscribers, r.ConnectSeconds, r.ConnectRate, plural(r.ConnectErrors, "connect error", "connect errors"),
 		plural(r.StreamsEnded, "stream", "streams"), plural(r.Reconnects, "reconnect", "reconnects"))

@@ -34,6 +34,7 @@ type testHub struct {
 	log   *history.Memory
 	addr  string
 	retry time.Duration // the handler's ShutdownRetry
+	h2c   bool          // also serve cleartext HTTP/2
 
 	h       *hub.Hub
 	handler *mercure.Handler
@@ -41,9 +42,9 @@ type testHub struct {
 	served  chan error
 }
 
-func startHub(t *testing.T, retry time.Duration) *testHub {
+func startHub(t *testing.T, retry time.Duration, h2c bool) *testHub {
 	t.Helper()
-	th := &testHub{t: t, log: history.NewMemory(history.Retention{MaxCount: 10000}, nil), addr: "127.0.0.1:0", retry: retry}
+	th := &testHub{t: t, log: history.NewMemory(history.Retention{MaxCount: 10000}, nil), addr: "127.0.0.1:0", retry: retry, h2c: h2c}
 	th.start()
 	t.Cleanup(func() {
 		th.stop()
@@ -86,6 +87,11 @@ func (th *testHub) start() {
 		th.t.Fatal(err)
 	}
 	th.srv = &http.Server{Handler: th.handler, ErrorLog: log.New(io.Discard, "", 0)}
+	if th.h2c {
+		th.srv.Protocols = new(http.Protocols)
+		th.srv.Protocols.SetHTTP1(true)
+		th.srv.Protocols.SetUnencryptedHTTP2(true)
+	}
 	th.served = make(chan error, 1)
 	go func() { th.served <- th.srv.Serve(ln) }()
 }
@@ -117,20 +123,27 @@ type outcome struct {
 
 // TestRunMeasuresRestart restarts the hub while the fanout scenario publishes: every stream
 // ends, the subscribers wait the reconnection time of the goodbye's retry field, resume with
-// Last-Event-ID, and the run reports the outage with nothing lost.
+// Last-Event-ID, and the run reports the outage with nothing lost; over HTTP/1.1, and over
+// h2c, where the HTTP/2 connections are dialed again.
 func TestRunMeasuresRestart(t *testing.T) {
 	t.Parallel()
+	t.Run("http/1.1", func(t *testing.T) { t.Parallel(); measureRestart(t, false) })
+	t.Run("h2c", func(t *testing.T) { t.Parallel(); measureRestart(t, true) })
+}
+
+func measureRestart(t *testing.T, http2 bool) {
 	const (
 		subscribers = 40
 		retry       = 300 * time.Millisecond
 		down        = 200 * time.Millisecond
 	)
-	th := startHub(t, retry)
+	th := startHub(t, retry, http2)
 	reached := make(chan struct{})
 	var once sync.Once
 	cfg := loadgen.Config{
 		Scenario: loadgen.Fanout, Hub: th.url(), Token: th.token(),
 		Subscribers: subscribers, Events: 30, Rate: 15, Readers: 1, SourceAddrs: 2,
+		HTTP2: http2, StreamsPerConn: 10,
 		Timeout: time.Minute, Drain: 30 * time.Second,
 		Progress: func(p loadgen.Progress) {
 			if p.Open == subscribers && p.Published >= 5 {
@@ -165,6 +178,10 @@ func TestRunMeasuresRestart(t *testing.T) {
 	if res.Lost != 0 || res.Duplicates != 0 || res.Connected != subscribers {
 		t.Errorf("connected %d, lost %d, duplicated %d", res.Connected, res.Lost, res.Duplicates)
 	}
+	// 4 connections before the restart, 4 after.
+	if http2 && res.HTTP2Conns != 8 {
+		t.Errorf("the subscribers dialed %d HTTP/2 connections; want 4 and 4 again", res.HTTP2Conns)
+	}
 	// Publishes refused while the hub was down are errors, not expected deliveries.
 	if res.Published+res.PublishErrors != 30 || res.Expected != subscribers*res.Published {
 		t.Errorf("published %d with %d errors, %d deliveries expected; want 30 attempts", res.Published, res.PublishErrors, res.Expected)
@@ -195,7 +212,7 @@ func TestRunMeasuresRestart(t *testing.T) {
 // TestRunWithoutRestart checks that a run the hub does not interrupt reports no outage.
 func TestRunWithoutRestart(t *testing.T) {
 	t.Parallel()
-	th := startHub(t, time.Second)
+	th := startHub(t, time.Second, false)
 	res, err := loadgen.Run(context.Background(), loadgen.Config{
 		Scenario: loadgen.Fanout, Hub: th.url(), Token: th.token(),
 		Subscribers: 10, Events: 20, Readers: 1, SourceAddrs: 2, Timeout: time.Minute, Drain: 30 * time.Second,
@@ -223,7 +240,7 @@ func TestRunHubProcessEnds(t *testing.T) {
 	if err != nil {
 		t.Skip("no sleep command")
 	}
-	th := startHub(t, time.Second)
+	th := startHub(t, time.Second, false)
 	cmd := exec.Command(sleep, "0.2")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

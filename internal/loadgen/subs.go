@@ -8,7 +8,6 @@ import (
 	"math/bits"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -133,9 +132,7 @@ type poller struct {
 	errMu    sync.Mutex
 	lastErr  string
 
-	open, deliveries, unique, dups, foreign atomic.Int64
-	connectErrs, ended, reconnects          atomic.Int64
-	lastDelivery                            atomic.Int64
+	counters
 }
 
 func newPoller(r *run) (*poller, error) {
@@ -317,7 +314,7 @@ func (p *poller) handle(s *subscriber, ev uint32) {
 				s.failures = 0
 				p.open.Add(1)
 				if s.down {
-					p.reopened(s)
+					p.r.reopened(s, p.now)
 				}
 			}
 			if s.st.Done() {
@@ -357,26 +354,10 @@ func (p *poller) end(s *subscriber) {
 	p.ended.Add(1)
 	streamed := s.opened
 	p.close(s)
-	if streamed && p.r.armed.Load() {
-		s.down = true
-		p.r.outages.ended(time.Now().UnixNano(), !s.behind)
-		s.behind = true
+	if streamed {
+		p.r.streamLost(s)
 	}
 	p.retry(s, streamed)
-}
-
-// reopened accounts the return of s after the hub ended its stream: it has caught up once
-// it has every event acknowledged by now.
-func (p *poller) reopened(s *subscriber) {
-	s.down = false
-	p.r.ackMu.Lock()
-	s.miss, s.missFrom, s.missing = s.got.gaps(p.r.acked, s.miss)
-	p.r.ackMu.Unlock()
-	caught := s.missing == 0
-	if caught {
-		s.behind = false
-	}
-	p.r.outages.reopened(p.now, caught)
 }
 
 // onEvent accounts one event received by p.cur.
@@ -385,32 +366,7 @@ func (p *poller) onEvent(ev Event) {
 	if s.state == sIdle {
 		return // the connection was dropped earlier in this read
 	}
-	p.deliveries.Add(1)
-	seq, sent, ok := p.r.parseData(ev.Data)
-	if !ok {
-		p.foreign.Add(1)
-		return
-	}
-	if lat := (p.now - sent) / int64(time.Microsecond); lat > 0 {
-		p.hist.RecordValue(min(lat, p.hist.HighestTrackableValue()))
-	} else {
-		p.hist.RecordValue(1)
-	}
-	p.lastDelivery.Store(p.now)
-	if s.got.set(seq) {
-		p.dups.Add(1)
-		return
-	}
-	p.unique.Add(1)
-	if s.missing > 0 && s.miss.unset(seq-s.missFrom<<6) {
-		if s.missing--; s.missing == 0 && s.behind && !s.down {
-			s.behind = false
-			p.r.outages.caughtUp(p.now)
-		}
-	}
-	s.recv++
-	if len(s.drops) > 0 && int32(s.recv) >= s.drops[0] {
-		s.drops = s.drops[1:]
+	if p.r.delivered(&p.counters, p.hist, s, ev.Data, p.now) {
 		// Read no further: the events after this one were never received, and the
 		// reconnection must resume from this one's id.
 		s.st.Halt()
@@ -444,20 +400,12 @@ func (p *poller) fail(s *subscriber) {
 	p.retry(s, false)
 }
 
-// retry schedules a reconnection as a browser's EventSource would: after a stream that was
-// open, once the reconnection time the server last sent in a retry field has passed (the
-// hub sends one with its goodbye when it shuts down), or the backoff when it sent none;
-// after a failed attempt, once the backoff has.
+// retry schedules a reconnection of s once its backoff has passed.
 func (p *poller) retry(s *subscriber, streamed bool) {
 	if p.r.stopping.Load() {
 		return
 	}
-	s.failures++
-	wait := min(time.Duration(1<<min(s.failures-1, 5))*50*time.Millisecond, time.Second)
-	if d, ok := s.st.Retry(); ok && streamed {
-		wait = d
-	}
-	s.redialAt = time.Now().Add(wait)
+	s.redialAt = time.Now().Add(s.backoff(streamed))
 	p.redial = append(p.redial, s)
 }
 
