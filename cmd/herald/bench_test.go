@@ -196,7 +196,13 @@ func TestBenchHelp(t *testing.T) {
 // metric reads one sample from the hub's /metrics, -1 when it is not there.
 func metric(t *testing.T, hub, name string) float64 {
 	t.Helper()
-	resp, err := http.Get(hub + "/metrics")
+	return metricWith(t, http.DefaultClient, hub, name)
+}
+
+// metricWith is metric through c, for a hub served over TLS.
+func metricWith(t *testing.T, c *http.Client, hub, name string) float64 {
+	t.Helper()
+	resp, err := c.Get(hub + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
