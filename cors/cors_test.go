@@ -48,7 +48,7 @@ func TestPolicyRequests(t *testing.T) {
 	app := "https://app.example.com"
 	listed := &cors.Policy{AllowedOrigins: []string{app, "http://localhost:8080"}}
 	creds := &cors.Policy{AllowedOrigins: []string{app}, AllowCredentials: true, ExposedHeaders: []string{"Link"}}
-	any := &cors.Policy{AllowedOrigins: []string{"*"}}
+	wildcard := &cors.Policy{AllowedOrigins: []string{"*"}}
 	tests := []struct {
 		name        string
 		policy      *cors.Policy
@@ -68,8 +68,8 @@ func TestPolicyRequests(t *testing.T) {
 		{"no origin gets nothing", listed, "", "", "", ""},
 		{"credentials", creds, app, app, "true", "Link"},
 		{"credentials never for others", creds, "https://evil.example", "", "", ""},
-		{"wildcard", any, "https://anyone.example", "*", "", ""},
-		{"wildcard without origin", any, "", "", "", ""},
+		{"wildcard", wildcard, "https://anyone.example", "*", "", ""},
+		{"wildcard without origin", wildcard, "", "", "", ""},
 		{"zero policy allows nobody", &cors.Policy{}, app, "", "", ""},
 	}
 	for _, tt := range tests {
