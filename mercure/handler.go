@@ -45,7 +45,7 @@ const (
 	DefaultMaxTopicBytes = 2048
 )
 
-// Config configures a Handler. Hub and PublisherKey are required.
+// Config configures a Handler. Hub and Publisher are required.
 type Config struct {
 	// Hub routes the updates.
 	Hub *hub.Hub
