@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -212,7 +211,7 @@ func (h *Handler) filter(selectors []string, claims *auth.Claims) (hub.Filter, e
 	var f hub.Filter
 	var others []string
 	for _, s := range selectors {
-		if s != topic.All && !strings.Contains(s, "{") {
+		if topic.IsExact(s) {
 			f.Exact = append(f.Exact, s)
 		} else {
 			others = append(others, s)
