@@ -225,7 +225,7 @@ func (h *Handler) filter(selectors []string, claims *auth.Claims) (hub.Filter, e
 		}
 		// A selector that is not a valid template still matches its own text (see
 		// topic.Compile), as the draft reads any string as a selector.
-		f.Selectors, _ = h.matcher.CompileSet(others)
+		f.Selectors = h.matcher.CompileSet(others)
 	}
 	if claims != nil && len(claims.Subscribe) > 0 {
 		f.Private = func(topics []string) bool { return auth.CanReceive(claims, topics) }

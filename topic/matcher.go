@@ -38,7 +38,7 @@ func (m *Matcher) Compile(s string) (Selector, error) {
 }
 
 // CompileSet is [CompileSet] with the cache.
-func (m *Matcher) CompileSet(selectors []string) (Set, error) {
+func (m *Matcher) CompileSet(selectors []string) Set {
 	return compileSet(selectors, m.Compile)
 }
 

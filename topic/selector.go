@@ -101,7 +101,8 @@ func isTemplate(s string) bool {
 // matches the selector's text exactly and nothing else: the draft says any string is a
 // selector and a string that is not a valid template matches only itself. Callers that would
 // rather refuse such input (a typo in a subscription is more likely than a topic containing
-// "{") can treat the error as fatal; the hub, following the draft, may keep the exact match.
+// "{") can treat the error as fatal; the hub, following the draft, keeps the exact match
+// (as [CompileSet] does).
 func Compile(s string) (Selector, error) {
 	switch {
 	case s == "":
