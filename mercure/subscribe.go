@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,23 +44,9 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if v1 != nil {
 		selectors = v1.values() // checked already; the checks below pass
 	}
-	if len(selectors) == 0 {
-		h.fail(w, r, http.StatusBadRequest, "missing topic selector")
+	if reason := h.checkTopics(selectors, "topic selector"); reason != "" {
+		h.fail(w, r, http.StatusBadRequest, reason)
 		return
-	}
-	if len(selectors) > h.cfg.MaxTopics {
-		h.fail(w, r, http.StatusBadRequest, "too many topic selectors: at most "+strconv.Itoa(h.cfg.MaxTopics))
-		return
-	}
-	for _, s := range selectors {
-		if s == "" {
-			h.fail(w, r, http.StatusBadRequest, "empty topic selector")
-			return
-		}
-		if len(s) > h.cfg.MaxTopicBytes {
-			h.fail(w, r, http.StatusBadRequest, "topic selector too long: at most "+strconv.Itoa(h.cfg.MaxTopicBytes)+" bytes")
-			return
-		}
 	}
 
 	var claims *auth.Claims
