@@ -55,7 +55,7 @@ func CanPublish(c *Claims, topics []string) bool {
 	if c.compiled {
 		return c.publish.MatchAll(topics)
 	}
-	s, _ := topic.CompileSet(c.Publish)
+	s := topic.CompileSet(c.Publish)
 	return s.MatchAll(topics)
 }
 
@@ -73,7 +73,7 @@ func CanReceive(c *Claims, topics []string) bool {
 	if c.compiled {
 		return c.subscribe.MatchAny(topics)
 	}
-	s, _ := topic.CompileSet(c.Subscribe)
+	s := topic.CompileSet(c.Subscribe)
 	return s.MatchAny(topics)
 }
 

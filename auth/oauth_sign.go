@@ -12,14 +12,20 @@ import (
 // TopicGrant is one topic of a Mercure authorization_details entry: a match and its
 // matcher type (MatchExact when empty).
 type TopicGrant struct {
-	Match     string `json:"match"`
+	// Match is the topic, or the pattern, the grant covers.
+	Match string `json:"match"`
+	// MatchType says how Match is read: MatchExact (the default) or MatchURLPattern.
 	MatchType string `json:"match_type,omitempty"`
 }
 
 // AccessGrant is one Mercure authorization_details entry.
 type AccessGrant struct {
-	Actions []string        `json:"actions"`
-	Topics  []TopicGrant    `json:"topics"`
+	// Actions are what the grant allows on Topics: ActionPublish, ActionSubscribe or both.
+	Actions []string `json:"actions"`
+	// Topics are the topics the grant covers.
+	Topics []TopicGrant `json:"topics"`
+	// Payload, when set, is a JSON object echoed in the subscription events of the
+	// subscriptions the grant covers (see Claims.PayloadFor).
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 

@@ -114,9 +114,9 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 			c.Payload = m.Payload
 		}
 		// Selectors that are not valid templates match exactly, as the draft says of any
-		// string; the errors are not a reason to refuse a token its issuer signed.
-		c.publish, _ = v.matcher.CompileSet(c.Publish)
-		c.subscribe, _ = v.matcher.CompileSet(c.Subscribe)
+		// string (see topic.CompileSet): no reason to refuse a token its issuer signed.
+		c.publish = v.matcher.CompileSet(c.Publish)
+		c.subscribe = v.matcher.CompileSet(c.Subscribe)
 	}
 	var notBefore time.Time
 	if tc.NotBefore != nil {

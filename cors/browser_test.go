@@ -50,7 +50,7 @@ func TestBrowserCredentialedEventSource(t *testing.T) {
 		"/other-origin":   {AllowedOrigins: []string{"http://elsewhere.example"}, AllowCredentials: true},
 		"/wildcard":       {AllowedOrigins: []string{"*"}},
 	} {
-		mux.Handle(path, p.Handler(stream))
+		mux.Handle(path, p.MustHandler(stream))
 	}
 	api := httptest.NewServer(mux)
 	t.Cleanup(api.Close)

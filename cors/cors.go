@@ -3,10 +3,11 @@
 // credentials, and the preflight a POST with an Authorization header triggers.
 //
 //	p := &cors.Policy{AllowedOrigins: []string{"https://app.example.com"}, AllowCredentials: true}
-//	if err := p.Check(); err != nil {
-//		log.Fatal(err)
+//	h, err := p.Handler(events)
+//	if err != nil {
+//		return err // a policy that Check refuses
 //	}
-//	http.Handle("/events", p.Handler(events))
+//	http.Handle("/events", h)
 //
 // A request from an origin on the list gets its origin echoed in
 // Access-Control-Allow-Origin; one from any other origin gets no CORS header at all, so the
@@ -44,7 +45,7 @@ var (
 )
 
 // A Policy says which origins may read responses across origins and what they may send.
-// Its fields must not change once Handler has been called. The zero value allows no origin.
+// Its fields must not change once Handler or MustHandler has been called. The zero value allows no origin.
 type Policy struct {
 	// AllowedOrigins lists the origins allowed, each as a browser sends it in the Origin
 	// header: scheme, host and optional port, no path ("https://app.example.com",
@@ -135,10 +136,10 @@ func (p *Policy) Allowed(origin string) bool {
 // 403 without CORS headers. Other requests from disallowed origins reach next unchanged:
 // the browser, seeing no CORS header, keeps the response from the page.
 //
-// Handler panics if [Policy.Check] fails, as a misconfiguration found at start-up.
-func (p *Policy) Handler(next http.Handler) http.Handler {
+// Handler returns the error of [Policy.Check], and no handler, if the policy is not usable.
+func (p *Policy) Handler(next http.Handler) (http.Handler, error) {
 	if err := p.Check(); err != nil {
-		panic(err)
+		return nil, err
 	}
 	methods := strings.Join(orDefault(p.AllowedMethods, DefaultMethods), ", ")
 	headers := strings.Join(orDefault(p.AllowedHeaders, DefaultHeaders), ", ")
@@ -185,7 +186,17 @@ func (p *Policy) Handler(next http.Handler) http.Handler {
 			h.Set("Access-Control-Max-Age", maxAge)
 		}
 		w.WriteHeader(http.StatusNoContent)
-	})
+	}), nil
+}
+
+// MustHandler is like [Policy.Handler] but panics if the policy is not usable. It is meant
+// for policies written into the program, where a bad one is a bug found at start-up.
+func (p *Policy) MustHandler(next http.Handler) http.Handler {
+	h, err := p.Handler(next)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 func (p *Policy) wildcard() bool {

@@ -22,7 +22,11 @@ var hello = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // do sends one request to a server running p in front of hello.
 func do(t *testing.T, p *cors.Policy, method string, header ...string) (*http.Response, string) {
 	t.Helper()
-	srv := httptest.NewServer(p.Handler(hello))
+	h, err := p.Handler(hello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	req, err := http.NewRequest(method, srv.URL+"/events", nil)
 	if err != nil {
@@ -48,7 +52,7 @@ func TestPolicyRequests(t *testing.T) {
 	app := "https://app.example.com"
 	listed := &cors.Policy{AllowedOrigins: []string{app, "http://localhost:8080"}}
 	creds := &cors.Policy{AllowedOrigins: []string{app}, AllowCredentials: true, ExposedHeaders: []string{"Link"}}
-	any := &cors.Policy{AllowedOrigins: []string{"*"}}
+	wildcard := &cors.Policy{AllowedOrigins: []string{"*"}}
 	tests := []struct {
 		name        string
 		policy      *cors.Policy
@@ -68,8 +72,8 @@ func TestPolicyRequests(t *testing.T) {
 		{"no origin gets nothing", listed, "", "", "", ""},
 		{"credentials", creds, app, app, "true", "Link"},
 		{"credentials never for others", creds, "https://evil.example", "", "", ""},
-		{"wildcard", any, "https://anyone.example", "*", "", ""},
-		{"wildcard without origin", any, "", "", "", ""},
+		{"wildcard", wildcard, "https://anyone.example", "*", "", ""},
+		{"wildcard without origin", wildcard, "", "", "", ""},
 		{"zero policy allows nobody", &cors.Policy{}, app, "", "", ""},
 	}
 	for _, tt := range tests {
@@ -200,12 +204,22 @@ func TestPolicyCheck(t *testing.T) {
 	}
 }
 
-func TestHandlerPanicsOnBadPolicy(t *testing.T) {
+// TestHandlerRefusesBadPolicy checks that a policy Check refuses gives an error and no
+// handler, and that MustHandler panics with that error.
+func TestHandlerRefusesBadPolicy(t *testing.T) {
 	t.Parallel()
+	bad := &cors.Policy{AllowedOrigins: []string{"*"}, AllowCredentials: true}
+	if h, err := bad.Handler(hello); !errors.Is(err, cors.ErrWildcardCredentials) || h != nil {
+		t.Fatalf("Handler() = %v, %v; want nil, ErrWildcardCredentials", h, err)
+	}
+	if h, err := (&cors.Policy{AllowedOrigins: []string{"app.example"}}).Handler(hello); !errors.Is(err, cors.ErrInvalidOrigin) || h != nil {
+		t.Fatalf("Handler() = %v, %v; want nil, ErrInvalidOrigin", h, err)
+	}
 	defer func() {
 		if err, _ := recover().(error); !errors.Is(err, cors.ErrWildcardCredentials) {
-			t.Fatalf("recovered %v, want ErrWildcardCredentials", err)
+			t.Fatalf("MustHandler recovered %v, want ErrWildcardCredentials", err)
 		}
 	}()
-	(&cors.Policy{AllowedOrigins: []string{"*"}, AllowCredentials: true}).Handler(hello)
+	bad.MustHandler(hello)
+	t.Fatal("MustHandler returned")
 }

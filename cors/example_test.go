@@ -11,12 +11,13 @@ import (
 
 func ExamplePolicy_Handler() {
 	p := &cors.Policy{AllowedOrigins: []string{"https://app.example.com"}, AllowCredentials: true}
-	if err := p.Check(); err != nil {
-		fmt.Println(err)
+	events := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	h, err := p.Handler(events)
+	if err != nil {
+		fmt.Println(err) // a policy that Check refuses, such as "*" with credentials
 		return
 	}
-	events := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	srv := httptest.NewServer(p.Handler(events))
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 
 	for _, origin := range []string{"https://app.example.com", "https://evil.example"} {

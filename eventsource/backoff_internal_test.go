@@ -9,9 +9,9 @@ func TestBackoffBounds(t *testing.T) {
 	t.Parallel()
 	const ms = time.Millisecond
 	for _, tc := range []struct {
-		base, max time.Duration
-		failures  int
-		lo, hi    time.Duration
+		base, ceiling time.Duration
+		failures      int
+		lo, hi        time.Duration
 	}{
 		{100 * ms, time.Second, 0, 100 * ms, 100 * ms},
 		{100 * ms, time.Second, 1, 100 * ms, 100 * ms},
@@ -24,8 +24,8 @@ func TestBackoffBounds(t *testing.T) {
 		{0, time.Second, 4, 4 * ms, 8 * ms},                     // ...but failures still back off
 	} {
 		for range 50 {
-			if d := backoff(tc.base, tc.max, tc.failures); d < tc.lo || d > tc.hi {
-				t.Fatalf("backoff(%v, %v, %d) = %v, want %v-%v", tc.base, tc.max, tc.failures, d, tc.lo, tc.hi)
+			if d := backoff(tc.base, tc.ceiling, tc.failures); d < tc.lo || d > tc.hi {
+				t.Fatalf("backoff(%v, %v, %d) = %v, want %v-%v", tc.base, tc.ceiling, tc.failures, d, tc.lo, tc.hi)
 			}
 		}
 	}

@@ -161,8 +161,8 @@ type Client struct {
 	retry  time.Duration
 }
 
-// UnsetReconnectionTime, as the client's ReconnectionTime, asks for the default,
-// DefaultReconnectionTime; zero would mean "reconnect at once".
+// UnsetReconnectionTime asks for the default, DefaultReconnectionTime, when it is the
+// client's ReconnectionTime; zero would mean "reconnect at once".
 const UnsetReconnectionTime time.Duration = -1
 
 // New returns a client for the stream at url, in the Connecting state, with ReconnectionTime

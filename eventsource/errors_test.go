@@ -13,9 +13,9 @@ import (
 	"github.com/heraldsse/herald/sse"
 )
 
-// runFailing runs c to its end and returns what Run returned and what OnError saw, with
-// the readyState at the time.
-func runFailing(t *testing.T, c *eventsource.Client) (runErr error, seen []error, states []eventsource.ReadyState) {
+// runFailing runs c to its end and returns what OnError saw, with the readyState at the
+// time, and what Run returned.
+func runFailing(t *testing.T, c *eventsource.Client) (seen []error, states []eventsource.ReadyState, runErr error) {
 	t.Helper()
 	var mu sync.Mutex
 	c.OnError = func(err error) {
@@ -30,7 +30,7 @@ func runFailing(t *testing.T, c *eventsource.Client) (runErr error, seen []error
 	if opened {
 		t.Errorf("OnOpen was called")
 	}
-	return runErr, seen, states
+	return seen, states, runErr
 }
 
 // TestFailTheConnection covers the responses that end a client for good: the browser fires
@@ -74,7 +74,7 @@ func TestFailTheConnection(t *testing.T) {
 			c := eventsource.New(srv.URL)
 			c.ReconnectionTime = time.Millisecond
 			msgs := collect(c)
-			runErr, seen, states := runFailing(t, c)
+			seen, states, runErr := runFailing(t, c)
 
 			if len(seen) != 1 || states[0] != eventsource.Closed {
 				t.Fatalf("OnError saw %v in states %v, want one error while closed", seen, states)
@@ -192,7 +192,7 @@ func TestInvalidInput(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(c)
 			}
-			runErr, seen, states := runFailing(t, c)
+			seen, states, runErr := runFailing(t, c)
 			if !errors.Is(runErr, tc.want) || len(seen) != 1 || seen[0] != runErr || states[0] != eventsource.Closed {
 				t.Errorf("Run = %v, OnError saw %v in %v; want %v once, closed", runErr, seen, states, tc.want)
 			}

@@ -30,18 +30,18 @@ func (r *streamReader) Read(p []byte) (int, error) {
 // backoff returns the wait before attempt number failures+1, where failures counts the
 // attempts in a row that failed (the first wait after a healthy connection is failures 1).
 // The first wait is the reconnection time, exactly as a browser waits; each further one
-// doubles it, up to max, and takes a random part off the top so that clients dropped
+// doubles it, up to ceiling, and takes a random part off the top so that clients dropped
 // together do not come back together. It is never shorter than the reconnection time.
-func backoff(base, max time.Duration, failures int) time.Duration {
-	if failures <= 1 || max <= base {
+func backoff(base, ceiling time.Duration, failures int) time.Duration {
+	if failures <= 1 || ceiling <= base {
 		return base
 	}
 	unit := base
 	if unit < time.Millisecond {
 		unit = time.Millisecond // so that retry: 0 still backs off
 	}
-	d := max
-	if shift := failures - 1; shift < 62 && unit <= max>>shift {
+	d := ceiling
+	if shift := failures - 1; shift < 62 && unit <= ceiling>>shift {
 		d = unit << shift
 	}
 	d -= rand.N(d/2 + 1)

@@ -15,8 +15,9 @@ import (
 	"time"
 )
 
-// Pos is a position in a log's order. Stores that count (memory, embedded file) use Seq
-// alone; stores with two-part ids (Redis Streams: milliseconds and sequence) use both.
+// Pos is a position in a log's order. Stores that count (memory, embedded file) use Major
+// alone and leave Minor zero; stores with two-part ids (Redis Streams: milliseconds and
+// sequence) use both.
 // The zero Pos comes before every entry.
 type Pos struct {
 	Major, Minor uint64

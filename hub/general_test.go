@@ -89,7 +89,7 @@ func TestSlowMatchingBlocksNobodyElse(t *testing.T) {
 // whichever of its selectors selects it.
 func TestMixedSubscriberInOrder(t *testing.T) {
 	h := newHub(t, 0)
-	set, _ := topic.CompileSet([]string{"b/{id}"})
+	set := topic.CompileSet([]string{"b/{id}"})
 	sub, _ := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"a"}, Selectors: set}})
 	defer sub.Close()
 	for i := range 50 {
@@ -110,7 +110,7 @@ func TestMixedSubscriberInOrder(t *testing.T) {
 func TestPublishEphemeral(t *testing.T) {
 	h := newHub(t, 0)
 	ctx := context.Background()
-	set, _ := topic.CompileSet([]string{"e/{id}"})
+	set := topic.CompileSet([]string{"e/{id}"})
 	exact, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"e/1", "e/2"}}})
 	defer exact.Close()
 	general, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Selectors: set}})

@@ -118,7 +118,7 @@ func TestFilterExactTemplateAndPrivate(t *testing.T) {
 }
 
 func TestReplaySeamUnderConcurrentPublishing(t *testing.T) {
-	set, _ := topic.CompileSet([]string{"{t}"})
+	set := topic.CompileSet([]string{"{t}"})
 	for _, tc := range []struct {
 		name   string
 		filter hub.Filter

@@ -31,9 +31,15 @@ var ErrSlowBody = errors.New("mercure: the request body did not arrive in time")
 // nothing from the client for hours, is never ended by one. A zero field takes its default;
 // a negative Timeout or MinRate turns that bound off.
 type BodyDeadline struct {
+	// Timeout bounds the whole body, from the handler's start. Zero means
+	// DefaultBodyTimeout; negative, no bound.
 	Timeout time.Duration
+	// MinRate is the slowest the body may arrive, in bytes per second. Zero means
+	// DefaultMinBodyRate; negative, no bound.
 	MinRate int
-	Grace   time.Duration
+	// Grace is how far behind MinRate the body may fall. Zero or negative means
+	// DefaultBodyRateGrace.
+	Grace time.Duration
 }
 
 // Handler returns next with the body deadline applied to every request.

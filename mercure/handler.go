@@ -1,11 +1,24 @@
-// Package mercure is the hub's HTTP surface: the Mercure protocol (0.x generation, as
-// deployed clients speak it) on top of package hub, with authorization, limits and the
-// subscriptions API.
+// Package mercure is the hub's HTTP surface: the Mercure protocol on top of package hub,
+// with authorization, limits, the subscriptions API, health and readiness probes and
+// read-only counters. One endpoint speaks both generations of the protocol: 0.x
+// (draft-dunglas-mercure-07), as deployed clients speak it, and 1.0
+// (draft-dunglas-mercure-08: access tokens, URL Patterns); V1Config.Protocol can narrow it
+// to one.
 //
 // Everything lives under one path, /.well-known/mercure: GET subscribes (an event stream),
 // POST publishes (a form), and /.well-known/mercure/subscriptions lists subscriptions when
 // that API is enabled. Mount a Handler at the root of a mux, or anywhere the path reaches it
-// unchanged; Handler.Mount does that and adds the health and readiness probes.
+// unchanged; Handler.Mount does that and adds the health and readiness probes:
+//
+//	h, err := mercure.New(mercure.Config{Hub: hb, Publisher: verifier, Anonymous: true})
+//	if err != nil {
+//		return err
+//	}
+//	mux := http.NewServeMux()
+//	h.Mount(mux)
+//
+// Handler.Metrics counts what the handler does; package mercure/promexport exports those
+// counts to Prometheus for a service that wants it.
 package mercure
 
 import (
@@ -45,7 +58,7 @@ const (
 	DefaultMaxTopicBytes = 2048
 )
 
-// Config configures a Handler. Hub and PublisherKey are required.
+// Config configures a Handler. Hub and Publisher are required.
 type Config struct {
 	// Hub routes the updates.
 	Hub *hub.Hub

@@ -8,10 +8,12 @@ import (
 // Metrics counts what the handler does. The counters only grow and only the handler adds
 // to them; read them with Load. Package mercure/promexport exports them to Prometheus.
 type Metrics struct {
-	Subscribes    Counter
-	Unsubscribes  Counter
+	// Subscribes and Unsubscribes count subscriber streams opened and ended.
+	Subscribes   Counter
+	Unsubscribes Counter
+	// Published counts updates the store took; PublishFailed, those it could not take.
 	Published     Counter
-	PublishFailed Counter // the store could not take it
+	PublishFailed Counter
 	// PublishRefused counts publishes answered with a 4xx: bad token, form or rights.
 	PublishRefused Counter
 	// Deliveries counts updates written to subscribers, live and replayed.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,23 +44,9 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if v1 != nil {
 		selectors = v1.values() // checked already; the checks below pass
 	}
-	if len(selectors) == 0 {
-		h.fail(w, r, http.StatusBadRequest, "missing topic selector")
+	if reason := h.checkTopics(selectors, "topic selector"); reason != "" {
+		h.fail(w, r, http.StatusBadRequest, reason)
 		return
-	}
-	if len(selectors) > h.cfg.MaxTopics {
-		h.fail(w, r, http.StatusBadRequest, "too many topic selectors: at most "+strconv.Itoa(h.cfg.MaxTopics))
-		return
-	}
-	for _, s := range selectors {
-		if s == "" {
-			h.fail(w, r, http.StatusBadRequest, "empty topic selector")
-			return
-		}
-		if len(s) > h.cfg.MaxTopicBytes {
-			h.fail(w, r, http.StatusBadRequest, "topic selector too long: at most "+strconv.Itoa(h.cfg.MaxTopicBytes)+" bytes")
-			return
-		}
 	}
 
 	var claims *auth.Claims
@@ -212,7 +196,7 @@ func (h *Handler) filter(selectors []string, claims *auth.Claims) (hub.Filter, e
 	var f hub.Filter
 	var others []string
 	for _, s := range selectors {
-		if s != topic.All && !strings.Contains(s, "{") {
+		if topic.IsExact(s) {
 			f.Exact = append(f.Exact, s)
 		} else {
 			others = append(others, s)
@@ -226,7 +210,7 @@ func (h *Handler) filter(selectors []string, claims *auth.Claims) (hub.Filter, e
 		}
 		// A selector that is not a valid template still matches its own text (see
 		// topic.Compile), as the draft reads any string as a selector.
-		f.Selectors, _ = h.matcher.CompileSet(others)
+		f.Selectors = h.matcher.CompileSet(others)
 	}
 	if claims != nil && len(claims.Subscribe) > 0 {
 		f.Private = func(topics []string) bool { return auth.CanReceive(claims, topics) }

@@ -23,7 +23,7 @@ func ExampleCompile() {
 }
 
 func ExampleSet_MatchAny() {
-	subscription, _ := topic.CompileSet([]string{"https://example.com/users/kevin", "https://example.com/books/{id}"})
+	subscription := topic.CompileSet([]string{"https://example.com/users/kevin", "https://example.com/books/{id}"})
 	// An update's canonical topic, then its alternates: one match is enough.
 	update := []string{"https://example.com/reviews/7", "https://example.com/books/1"}
 	fmt.Println(subscription.MatchAny(update))

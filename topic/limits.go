@@ -3,7 +3,6 @@ package topic
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Defaults for Limits' zero fields. Matching a template costs time in proportion to its
@@ -61,7 +60,7 @@ func (l Limits) Check(selectors []string) error {
 	l = l.WithDefaults()
 	vars, bytes := 0, 0
 	for _, s := range selectors {
-		if strings.IndexByte(s, '{') < 0 {
+		if !isTemplate(s) {
 			continue
 		}
 		n, _ := scanExpressions(s)

@@ -1,7 +1,5 @@
 package topic
 
-import "strings"
-
 // DefaultCacheSize is the number of compiled templates a Matcher keeps when its Size is zero.
 const DefaultCacheSize = 1024
 
@@ -29,7 +27,7 @@ func NewMatcher(size int) *Matcher {
 // compiling it again. Invalid templates are cached too, with their error, so that a
 // repeated hostile selector costs one parse.
 func (m *Matcher) Compile(s string) (Selector, error) {
-	if s == "" || s == All || len(s) > MaxSelectorLen || strings.IndexByte(s, '{') < 0 {
+	if s == "" || len(s) > MaxSelectorLen || !isTemplate(s) {
 		return Compile(s)
 	}
 	size := m.Size
@@ -40,7 +38,7 @@ func (m *Matcher) Compile(s string) (Selector, error) {
 }
 
 // CompileSet is [CompileSet] with the cache.
-func (m *Matcher) CompileSet(selectors []string) (Set, error) {
+func (m *Matcher) CompileSet(selectors []string) Set {
 	return compileSet(selectors, m.Compile)
 }
 

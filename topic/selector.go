@@ -5,7 +5,8 @@
 //
 //   - "*", which matches every topic;
 //   - an RFC 6570 URI template such as "https://example.com/books/{id}", which matches the
-//     topics it can expand to (any selector containing "{" is read as a template);
+//     topics it can expand to (any selector containing "{" is read as a template; see
+//     [IsExact]);
 //   - any other string, which matches only itself.
 //
 // A template also matches its own text exactly, so a selector in a token can authorize a
@@ -79,6 +80,20 @@ type Selector struct {
 	vars int
 }
 
+// IsExact reports whether selector s is matched as plain text, by its form alone: it is
+// not "*" and holds no "{", so it is not read as a URI template. It needs no compiling.
+// (A selector that holds "{" but is not a valid template also ends up matching only its own
+// text, see Compile; IsExact is false for it, as telling it apart takes a compile.)
+func IsExact(s string) bool {
+	return s != All && !isTemplate(s)
+}
+
+// isTemplate reports whether s is read as a URI template: whether it holds "{". This is
+// the draft's rule and the one place it is written.
+func isTemplate(s string) bool {
+	return strings.IndexByte(s, '{') >= 0
+}
+
 // Compile compiles a topic selector.
 //
 // NOTE: Compile always returns a usable Selector. When the selector is not a valid template
@@ -86,14 +101,15 @@ type Selector struct {
 // matches the selector's text exactly and nothing else: the draft says any string is a
 // selector and a string that is not a valid template matches only itself. Callers that would
 // rather refuse such input (a typo in a subscription is more likely than a topic containing
-// "{") can treat the error as fatal; the hub, following the draft, may keep the exact match.
+// "{") can treat the error as fatal; the hub, following the draft, keeps the exact match
+// (as [CompileSet] does).
 func Compile(s string) (Selector, error) {
 	switch {
 	case s == "":
 		return Selector{}, ErrEmpty
 	case s == All:
 		return Selector{raw: s, kind: kindAll}, nil
-	case strings.IndexByte(s, '{') < 0:
+	case !isTemplate(s):
 		return Selector{raw: s, kind: kindExact}, nil
 	case len(s) > MaxSelectorLen:
 		return Selector{raw: s, kind: kindExact}, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLong, len(s), MaxSelectorLen)

@@ -137,6 +137,36 @@ func TestCompileErrors(t *testing.T) {
 	}
 }
 
+// TestIsExact checks IsExact's rule and that Compile agrees with it: an exact selector
+// compiles, without error, to one that matches its own text and nothing longer.
+func TestIsExact(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		selector string
+		want     bool
+	}{
+		{"https://example.com/foo", true},
+		{"urn:isbn:0-451-45052-3", true},
+		{"https://example.com/" + strings.Repeat("x", 2*topic.MaxSelectorLen), true},
+		{"*", false},
+		{"https://example.com/*", true}, // only "*" alone matches every topic
+		{"https://example.com/{id}", false},
+		{"https://example.com/{id", false}, // read as a template, then refused by Compile
+		{"https://example.com/id}", true},
+	} {
+		if got := topic.IsExact(tt.selector); got != tt.want {
+			t.Errorf("IsExact(%.40q) = %v, want %v", tt.selector, got, tt.want)
+		}
+		if !tt.want {
+			continue
+		}
+		sel, err := topic.Compile(tt.selector)
+		if err != nil || sel.IsTemplate() || !sel.Match(tt.selector) || sel.Match(tt.selector+"x") {
+			t.Errorf("Compile(%.40q) = template %v, error %v; want an exact selector", tt.selector, sel.IsTemplate(), err)
+		}
+	}
+}
+
 func TestHostileTopics(t *testing.T) {
 	t.Parallel()
 	sel, err := topic.Compile("https://example.com/{+path}")

@@ -1,7 +1,5 @@
 package topic
 
-import "errors"
-
 // exactMapMin is the number of exact selectors from which a Set looks them up in a map
 // instead of comparing them one by one.
 const exactMapMin = 8
@@ -40,24 +38,21 @@ func NewSet(selectors ...Selector) Set {
 	return s
 }
 
-// CompileSet compiles each selector and returns their Set. Like [Compile], it always returns
-// a usable Set: selectors that failed to compile as templates match exactly, and the error
-// joins what went wrong with each of them.
-func CompileSet(selectors []string) (Set, error) {
+// CompileSet compiles each selector and returns their Set. It cannot fail: as the draft
+// reads any string as a selector, one that is not a valid template (see [Compile]) matches
+// its own text exactly, in the Set as anywhere else. A caller that would rather refuse such
+// selectors (a tool that writes tokens, say) checks each one with Compile first.
+func CompileSet(selectors []string) Set {
 	return compileSet(selectors, Compile)
 }
 
-func compileSet(selectors []string, compile func(string) (Selector, error)) (Set, error) {
+func compileSet(selectors []string, compile func(string) (Selector, error)) Set {
 	sels := make([]Selector, 0, len(selectors))
-	var errs []error
 	for _, s := range selectors {
-		sel, err := compile(s)
-		if err != nil {
-			errs = append(errs, err)
-		}
+		sel, _ := compile(s) // NOTE: on error, sel matches s exactly; see CompileSet
 		sels = append(sels, sel)
 	}
-	return NewSet(sels...), errors.Join(errs...)
+	return NewSet(sels...)
 }
 
 // Len returns the number of selectors in the set.

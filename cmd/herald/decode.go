@@ -51,12 +51,12 @@ Flags:
 	dec.MaxEventSize = *maxSize
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	print := func(ev sse.Event) error { return enc.Encode(jsonEvent{ev.Type, ev.Data, ev.ID}) }
+	emit := func(ev sse.Event) error { return enc.Encode(jsonEvent{ev.Type, ev.Data, ev.ID}) }
 	if !*asJSON {
 		// The events come from outside: escaped as listen shows them, so that a stream
 		// cannot drive the terminal.
 		colour := useColour(e.stdout, os.LookupEnv)
-		print = func(ev sse.Event) error { return printListened(out, ev, colour) }
+		emit = func(ev sse.Event) error { return printListened(out, ev, colour) }
 	}
 	for {
 		ev, err := dec.Next()
@@ -68,7 +68,7 @@ Flags:
 			fmt.Fprintf(e.stderr, "herald decode: %v\n", err)
 			return 1
 		}
-		if err := print(ev); err != nil {
+		if err := emit(ev); err != nil {
 			fmt.Fprintf(e.stderr, "herald decode: %v\n", err)
 			return 1
 		}

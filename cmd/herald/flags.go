@@ -20,9 +20,9 @@ func parseFlags(fs *flag.FlagSet, e env, args []string) (ok bool, code int) {
 
 // parseArgs parses args into fs with flags anywhere, before, between or after the positional
 // arguments ("herald decode FILE --json"), and returns the positional ones; after "--"
-// everything is positional. More than max positional arguments is an error that names the
+// everything is positional. More than limit positional arguments is an error that names the
 // first surplus one. When ok is false the command must exit with code.
-func parseArgs(fs *flag.FlagSet, e env, args []string, max int) (positional []string, ok bool, code int) {
+func parseArgs(fs *flag.FlagSet, e env, args []string, limit int) (positional []string, ok bool, code int) {
 	fs.SetOutput(e.stderr)
 	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" }) {
 		fs.SetOutput(e.stdout)
@@ -45,8 +45,8 @@ func parseArgs(fs *flag.FlagSet, e env, args []string, max int) (positional []st
 		positional = append(positional, left[0])
 		rest = left[1:]
 	}
-	if len(positional) > max {
-		fmt.Fprintf(e.stderr, "herald %s: unexpected argument %q (see herald %s --help)\n", fs.Name(), positional[max], fs.Name())
+	if len(positional) > limit {
+		fmt.Fprintf(e.stderr, "herald %s: unexpected argument %q (see herald %s --help)\n", fs.Name(), positional[limit], fs.Name())
 		return nil, false, 2
 	}
 	return positional, true, 0

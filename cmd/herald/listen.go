@@ -82,11 +82,11 @@ Flags:
 	}
 
 	colour := useColour(e.stdout, os.LookupEnv)
-	print := func(ev sse.Event) error { return printListened(e.stdout, ev, colour) }
+	emit := func(ev sse.Event) error { return printListened(e.stdout, ev, colour) }
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
-		print = func(ev sse.Event) error { return enc.Encode(jsonEvent{ev.Type, ev.Data, ev.ID}) }
+		emit = func(ev sse.Event) error { return enc.Encode(jsonEvent{ev.Type, ev.Data, ev.ID}) }
 	}
 	for ev, err := range c.Events(ctx) {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -96,7 +96,7 @@ Flags:
 			fmt.Fprintf(e.stderr, "herald listen: %v\n", oneLine(err))
 			return 1
 		}
-		if err := print(ev); err != nil {
+		if err := emit(ev); err != nil {
 			fmt.Fprintf(e.stderr, "herald listen: writing the output: %v\n", err)
 			return 1
 		}

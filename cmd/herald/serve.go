@@ -367,10 +367,11 @@ func routes(m *mercure.Handler, c *serveConfig, reg *prometheus.Registry) (http.
 		// QUERY: Mercure 1.0 subscribers may send their parameters in a body.
 		AllowedMethods: append(slices.Clone(cors.DefaultMethods), mercure.MethodQuery),
 	}
-	if err := policy.Check(); err != nil {
+	h, err := policy.Handler(mux)
+	if err != nil {
 		return nil, fmt.Errorf("--cors-origins: %v", err)
 	}
-	return policy.Handler(mux), nil
+	return h, nil
 }
 
 // openStore opens the history the --store flag names. Only the bolt store touches the

@@ -201,13 +201,13 @@ func TestCluster(t *testing.T) {
 	c := redistest.StartCluster(t, 3, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	for _, min := range []int{0, 1} {
-		s := openURL(t, c.URL(), redisstore.Options{MinReplicas: min, Prefix: fmt.Sprint("c", min)})
+	for _, replicas := range []int{0, 1} {
+		s := openURL(t, c.URL(), redisstore.Options{MinReplicas: replicas, Prefix: fmt.Sprint("c", replicas)})
 		var want []history.Pos
 		for i := range 20 {
 			e, err := s.Append(ctx, update(fmt.Sprint("u", i)))
 			if err != nil {
-				t.Fatalf("min %d: %v", min, err)
+				t.Fatalf("replicas %d: %v", replicas, err)
 			}
 			want = append(want, e.Pos)
 		}
@@ -216,19 +216,19 @@ func TestCluster(t *testing.T) {
 			select {
 			case e := <-got:
 				if e.Pos != want[i] {
-					t.Fatalf("min %d: entry %d at %v, want %v", min, i, e.Pos, want[i])
+					t.Fatalf("replicas %d: entry %d at %v, want %v", replicas, i, e.Pos, want[i])
 				}
 			case err := <-done:
-				t.Fatalf("min %d: follow: %v", min, err)
+				t.Fatalf("replicas %d: follow: %v", replicas, err)
 			case <-time.After(5 * time.Second):
-				t.Fatalf("min %d: follow timed out at %d", min, i)
+				t.Fatalf("replicas %d: follow timed out at %d", replicas, i)
 			}
 		}
 		if p, err := s.Lookup(ctx, "u7"); err != nil || p != want[7] {
-			t.Fatalf("min %d: lookup: %v %v", min, p, err)
+			t.Fatalf("replicas %d: lookup: %v %v", replicas, p, err)
 		}
 		if err := s.Check(ctx); err != nil {
-			t.Fatalf("min %d: check: %v", min, err)
+			t.Fatalf("replicas %d: check: %v", replicas, err)
 		}
 	}
 }

@@ -212,7 +212,7 @@ func parseTarget(url string) (target, error) {
 		return target{kind: "redis", addrs: []string{ro.Addr}, username: ro.Username, password: ro.Password, db: ro.DB, tls: ro.TLSConfig != nil}, nil
 	}
 	if !IsURL(url) {
-		return target{}, fmt.Errorf("redisstore: %q: want redis://HOST:PORT/DB, redis-sentinel://HOST:PORT,.../DB?master=NAME or redis-cluster://HOST:PORT,...", redact(url))
+		return target{}, fmt.Errorf("redisstore: %q: want redis://HOST:PORT/DB, redis-sentinel://HOST:PORT,.../DB?master=NAME or redis-cluster://HOST:PORT,HOST:PORT", redact(url))
 	}
 	t, err := parseMulti(url)
 	if err != nil {

@@ -173,7 +173,7 @@ func (s *Server) Start(ln net.Listener) error {
 			}
 			return fmt.Errorf("transport: redirect address: %w", err)
 		}
-		var h http.Handler = redirectHandler(ln.Addr().(*net.TCPAddr).Port)
+		h := redirectHandler(ln.Addr().(*net.TCPAddr).Port)
 		if s.acme != nil {
 			h = s.acme.HTTPHandler(h)
 		}
