@@ -2,6 +2,10 @@
 
 package mercure
 
+import "errors"
+
+var errNoWatcher = errors.New("mercure: no close watcher on this system")
+
 // closeWatcher has no implementation outside Linux: each direct stream watches its
 // connection with a goroutine of its own.
 type closeWatcher struct{}

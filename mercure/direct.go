@@ -382,10 +382,7 @@ func (writeTimeout) Temporary() bool { return true }
 
 var errWriteTimeout net.Error = writeTimeout{}
 
-var (
-	errClientGone = errors.New("mercure: the client closed the connection")
-	errNoWatcher  = errors.New("mercure: no close watcher on this system")
-)
+var errClientGone = errors.New("mercure: the client closed the connection")
 
 // drop removes the first n bytes from b.
 func drop(b net.Buffers, n int) net.Buffers {
