@@ -211,17 +211,17 @@ func (c chart) svg() template.HTML {
 	return template.HTML(b.String())
 }
 
-// niceTicks divides an axis from 0 to at least max into at most most steps of a round size
+// niceTicks divides an axis from 0 to at least top into at most most steps of a round size
 // (1, 2 or 5 times a power of ten), so that every tick is a round number: it returns the
 // step and the number of steps, whose product is the axis's end.
-func niceTicks(max float64, most int) (step float64, n int) {
-	if max <= 0 {
+func niceTicks(top float64, most int) (step float64, n int) {
+	if top <= 0 {
 		return 1, 1
 	}
-	p := math.Pow(10, math.Floor(math.Log10(max/float64(most))))
+	p := math.Pow(10, math.Floor(math.Log10(top/float64(most))))
 	for _, m := range []float64{1, 2, 5, 10, 20} {
 		step = m * p
-		if n = int(math.Ceil(max/step - 1e-9)); n <= most {
+		if n = int(math.Ceil(top/step - 1e-9)); n <= most {
 			return step, n
 		}
 	}
