@@ -1,0 +1,222 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/heraldsse/herald/history"
+)
+
+// request is one Append waiting for the committer.
+type request struct {
+	u   *history.Update
+	res chan result
+}
+
+// result answers a request.
+type result struct {
+	e   history.Entry
+	err error
+}
+
+// run is the committer: it batches the appends waiting and enforces retention.
+func (s *Store) run() {
+	defer s.wg.Done()
+	ticker := time.NewTicker(s.sweep)
+	defer ticker.Stop()
+	var batch []*request
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case <-ticker.C:
+			s.sweepNow()
+			continue
+		case <-s.closing:
+			return
+		}
+		batch = s.collect(batch)
+		s.commit(batch)
+		clear(batch)
+	}
+}
+
+// collect adds the appends already waiting, and with a delay those arriving within it.
+func (s *Store) collect(batch []*request) []*request {
+	// NOTE: the appenders the last commit just answered are about to send again. Without
+	// yielding to them, the appenders split into two cohorts that take turns, each commit
+	// carrying half of them and each append waiting for two commits.
+	for round := 0; round < 4 && len(batch) < s.maxBatch; round++ {
+		n := len(batch)
+	drain:
+		for len(batch) < s.maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		if len(batch) == n && round > 0 {
+			break
+		}
+		runtime.Gosched()
+	}
+	if s.delay <= 0 || len(batch) >= s.maxBatch {
+		return batch
+	}
+	timer := time.NewTimer(s.delay)
+	defer timer.Stop()
+	for len(batch) < s.maxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch
+		case <-s.closing:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commit stores batch in one transaction, trims, syncs, then publishes the new entries
+// and answers the appenders. A nil batch only trims. It reports whether trimming stopped
+// at its budget with more to do.
+func (s *Store) commit(batch []*request) (more bool) {
+	began := time.Now()
+	now := s.now()
+	ns := now.UnixNano()
+	res := make([]result, len(batch))
+	var added []history.Entry
+	var oldestNs int64
+	var trimmed int
+	s.mu.Lock()
+	next, first := s.next, s.first
+	s.mu.Unlock()
+	var cutoff int64
+	if s.retention.MaxAge > 0 {
+		cutoff = now.Add(-s.retention.MaxAge).UnixNano()
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		events, ids, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs), tx.Bucket(bucketMeta)
+		added = added[:0]
+		buf := s.buf[:0]
+		defer func() {
+			if cap(buf) <= 4<<20 { // keep a typical batch's buffer, not a huge one
+				s.buf = buf
+			}
+		}()
+		n, f := next, first
+		var inBatch map[string]struct{}
+		if len(batch) > 1 {
+			inBatch = make(map[string]struct{}, len(batch))
+		}
+		for i, r := range batch {
+			res[i] = result{}
+			id := r.u.ID
+			if _, dup := inBatch[id]; dup {
+				res[i].err = fmt.Errorf("%w: %q", history.ErrDuplicateID, id)
+				continue
+			}
+			if v := ids.Get([]byte(id)); len(v) == 8 {
+				seq := binary.BigEndian.Uint64(v)
+				if live, err := isLive(events, seq, f, cutoff); err != nil {
+					return err
+				} else if live {
+					res[i].err = fmt.Errorf("%w: %q", history.ErrDuplicateID, id)
+					continue
+				}
+			}
+			if inBatch != nil {
+				inBatch[id] = struct{}{}
+			}
+			key := be64(n)
+			// NOTE: bbolt keeps the value slice until the commit, so the entries of a
+			// batch must not share bytes; growing buf leaves earlier ones intact.
+			at := len(buf)
+			buf = appendEntry(buf, ns, r.u)
+			if err := events.Put(key, buf[at:len(buf):len(buf)]); err != nil {
+				return err
+			}
+			if err := ids.Put([]byte(id), key); err != nil {
+				return err
+			}
+			e := history.Entry{Pos: history.Pos{Major: n}, Time: time.Unix(0, ns), Update: *r.u}
+			res[i].e = e
+			added = append(added, e)
+			n++
+		}
+		if len(added) > 0 {
+			if err := meta.Put(keyNext, be64(n)); err != nil {
+				return err
+			}
+		}
+		var err error
+		if f, oldestNs, more, err = s.trim(events, ids, n, cutoff, trimBudget+2*len(batch)); err != nil {
+			return err
+		}
+		trimmed = int(f - first)
+		next, first = n, f
+		return nil
+	})
+	if err != nil {
+		err = s.commitError(err)
+		for i := range res {
+			if res[i].err == nil {
+				res[i] = result{err: err}
+			}
+		}
+	} else {
+		s.publish(first, next, oldestNs, added)
+	}
+	if s.onCommit != nil {
+		info := CommitInfo{Duration: time.Since(began), Err: err}
+		if err == nil {
+			info.Appends, info.Trimmed = len(added), trimmed
+			info.Refused = len(batch) - len(added)
+		}
+		s.onCommit(info)
+	}
+	for i, r := range batch {
+		r.res <- res[i]
+	}
+	return more && err == nil
+}
+
+// isLive reports whether the entry at seq is still retained.
+func isLive(events *bolt.Bucket, seq, first uint64, cutoff int64) (bool, error) {
+	if seq < first {
+		return false, nil
+	}
+	if cutoff == 0 {
+		return true, nil
+	}
+	v := events.Get(be64(seq))
+	if v == nil {
+		return false, nil
+	}
+	ns, _, err := peekEntry(v)
+	if err != nil {
+		return false, fmt.Errorf("entry %d: %w", seq, err)
+	}
+	return ns >= cutoff, nil
+}
+
+func (s *Store) commitError(err error) error {
+	s.mu.Lock()
+	s.commitErrs++
+	s.mu.Unlock()
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return history.ErrClosed
+	}
+	s.logger.Error("boltstore: commit failed", "file", s.path, "err", err)
+	return fmt.Errorf("boltstore: commit to %s: %w", s.path, err)
+}
