@@ -15,7 +15,7 @@ import (
 
 // request is one Append waiting for the committer.
 type request struct {
-	u   *history.Update
+	u   history.Update
 	res chan result
 }
 
@@ -90,16 +90,25 @@ func (s *Store) collect(batch []*request) []*request {
 // commit stores batch in one transaction, trims, syncs, then publishes the new entries
 // and answers the appenders. A nil batch only trims. It reports whether trimming stopped
 // at its budget with more to do.
+//
+// NOTE: everything here is per commit, not per append, where it can be: the buffers, the
+// results and the duplicate set are the committer's and reused, and trimming is skipped
+// when the positions and the oldest entry's time in memory say nothing is due.
 func (s *Store) commit(batch []*request) (more bool) {
-	began := time.Now()
+	var began time.Time
+	if s.onCommit != nil {
+		began = time.Now()
+	}
 	now := s.now()
 	ns := now.UnixNano()
-	res := make([]result, len(batch))
-	var added []history.Entry
-	var oldestNs int64
+	res := s.res[:0]
+	for range batch {
+		res = append(res, result{})
+	}
+	added := s.added[:0]
 	var trimmed int
 	s.mu.Lock()
-	next, first := s.next, s.first
+	next, first, oldestNs := s.next, s.first, s.oldestNs
 	s.mu.Unlock()
 	var cutoff int64
 	if s.retention.MaxAge > 0 {
@@ -107,7 +116,8 @@ func (s *Store) commit(batch []*request) (more bool) {
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		events, ids, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs), tx.Bucket(bucketMeta)
-		added = added[:0]
+		// NOTE: bbolt keeps key and value slices until the commit, so the entries and keys
+		// of a batch must not share bytes; growing buf leaves earlier ones intact.
 		buf := s.buf[:0]
 		defer func() {
 			if cap(buf) <= 4<<20 { // keep a typical batch's buffer, not a huge one
@@ -115,18 +125,18 @@ func (s *Store) commit(batch []*request) (more bool) {
 			}
 		}()
 		n, f := next, first
-		var inBatch map[string]struct{}
-		if len(batch) > 1 {
-			inBatch = make(map[string]struct{}, len(batch))
-		}
+		inBatch := s.inBatch
+		defer clear(inBatch)
 		for i, r := range batch {
-			res[i] = result{}
 			id := r.u.ID
 			if _, dup := inBatch[id]; dup {
 				res[i].err = fmt.Errorf("%w: %q", history.ErrDuplicateID, id)
 				continue
 			}
-			if v := ids.Get([]byte(id)); len(v) == 8 {
+			at := len(buf)
+			buf = append(buf, id...)
+			idKey := buf[at:len(buf):len(buf)]
+			if v := ids.Get(idKey); len(v) == 8 {
 				seq := binary.BigEndian.Uint64(v)
 				if live, err := isLive(events, seq, f, cutoff); err != nil {
 					return err
@@ -135,21 +145,21 @@ func (s *Store) commit(batch []*request) (more bool) {
 					continue
 				}
 			}
-			if inBatch != nil {
+			if len(batch) > 1 {
 				inBatch[id] = struct{}{}
 			}
-			key := be64(n)
-			// NOTE: bbolt keeps the value slice until the commit, so the entries of a
-			// batch must not share bytes; growing buf leaves earlier ones intact.
-			at := len(buf)
-			buf = appendEntry(buf, ns, r.u)
+			at = len(buf)
+			buf = binary.BigEndian.AppendUint64(buf, n)
+			key := buf[at:len(buf):len(buf)]
+			at = len(buf)
+			buf = appendEntry(buf, ns, &r.u)
 			if err := events.Put(key, buf[at:len(buf):len(buf)]); err != nil {
 				return err
 			}
-			if err := ids.Put([]byte(id), key); err != nil {
+			if err := ids.Put(idKey, key); err != nil {
 				return err
 			}
-			e := history.Entry{Pos: history.Pos{Major: n}, Time: time.Unix(0, ns), Update: *r.u}
+			e := history.Entry{Pos: history.Pos{Major: n}, Time: time.Unix(0, ns), Update: r.u}
 			res[i].e = e
 			added = append(added, e)
 			n++
@@ -158,6 +168,16 @@ func (s *Store) commit(batch []*request) (more bool) {
 			if err := meta.Put(keyNext, be64(n)); err != nil {
 				return err
 			}
+		}
+		if f == next { // the store was empty: its oldest entry is this batch's first
+			oldestNs = ns
+		}
+		if !s.trimDue(f, n, oldestNs, cutoff) {
+			if f == n {
+				oldestNs = 0
+			}
+			next = n
+			return nil
 		}
 		var err error
 		if f, oldestNs, more, err = s.trim(events, ids, n, cutoff, trimBudget+2*len(batch)); err != nil {
@@ -188,6 +208,9 @@ func (s *Store) commit(batch []*request) (more bool) {
 	for i, r := range batch {
 		r.res <- res[i]
 	}
+	clear(res)
+	clear(added)
+	s.res, s.added = res[:0], added[:0]
 	return more && err == nil
 }
 

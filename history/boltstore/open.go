@@ -31,6 +31,7 @@ func Open(path string, opts Options) (*Store, error) {
 		reqs:      make(chan *request),
 		closing:   make(chan struct{}),
 		changed:   make(chan struct{}),
+		inBatch:   make(map[string]struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -127,7 +127,11 @@ type Store struct {
 	once    sync.Once
 
 	// Owned by the committer goroutine; reused once a commit is done.
-	buf []byte
+	buf     []byte
+	res     []result
+	added   []history.Entry
+	inBatch map[string]struct{}
+	pool    sync.Pool // of *request, each with its result channel
 
 	mu         sync.Mutex
 	first      uint64 // oldest stored position (== next when empty)
@@ -171,8 +175,12 @@ func (s *Store) Append(ctx context.Context, u history.Update) (history.Entry, er
 	if len(u.ID) > bolt.MaxKeySize {
 		return history.Entry{}, fmt.Errorf("boltstore: id of %d bytes is longer than %d", len(u.ID), bolt.MaxKeySize)
 	}
-	u.Topics = slices.Clone(u.Topics) // the cache keeps the entry; the caller keeps its slice
-	req := &request{u: &u, res: make(chan result, 1)}
+	req, _ := s.pool.Get().(*request)
+	if req == nil {
+		req = &request{res: make(chan result, 1)}
+	}
+	req.u = u
+	req.u.Topics = slices.Clone(u.Topics) // the cache keeps the entry; the caller keeps its slice
 	select {
 	case s.reqs <- req:
 	case <-s.closing:
@@ -180,6 +188,10 @@ func (s *Store) Append(ctx context.Context, u history.Update) (history.Entry, er
 	case <-ctx.Done():
 		return history.Entry{}, ctx.Err()
 	}
+	// The committer answers every request it received exactly once, so once the answer is
+	// in, nothing refers to req any more.
 	r := <-req.res
+	req.u = history.Update{}
+	s.pool.Put(req)
 	return r.e, r.err
 }

@@ -32,6 +32,18 @@ func (s *Store) needsTrim() bool {
 	return s.retention.MaxAge > 0 && s.oldestNs < s.now().Add(-s.retention.MaxAge).UnixNano()
 }
 
+// trimDue reports whether retention has something to remove from the positions first to
+// next, the oldest of them appended at oldestNs, with cutoff the age limit's (0: none).
+func (s *Store) trimDue(first, next uint64, oldestNs, cutoff int64) bool {
+	if first == next {
+		return false
+	}
+	if s.retention.MaxCount > 0 && next-first > uint64(s.retention.MaxCount) {
+		return true
+	}
+	return cutoff != 0 && oldestNs < cutoff
+}
+
 // Trimming removes at most this many entries per transaction beyond twice the batch, so
 // a large backlog (a lowered MaxCount, a long pause) is worked off over several commits
 // instead of one long one.
