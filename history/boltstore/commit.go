@@ -32,49 +32,84 @@ func (s *Store) run() {
 	defer ticker.Stop()
 	var batch []*request
 	for {
-		batch = batch[:0]
-		select {
-		case r := <-s.reqs:
-			batch = append(batch, r)
-		case <-ticker.C:
-			s.sweepNow()
-			continue
-		case <-s.closing:
-			return
+		// The appenders that waited through the last commit.
+		batch = append(batch[:0], s.held...)
+		clear(s.held)
+		s.held = s.held[:0]
+		waited := len(batch)
+		if waited == 0 {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			case <-ticker.C:
+				s.sweepNow()
+				continue
+			case <-s.closing:
+				return
+			}
+		} else {
+			select {
+			case <-s.closing:
+				for _, r := range batch {
+					r.res <- result{err: history.ErrClosed}
+				}
+				return
+			default:
+			}
 		}
-		batch = s.collect(batch)
+		batch = s.collect(batch, s.lastBatch+waited)
 		s.commit(batch)
 		clear(batch)
 	}
 }
 
-// collect adds the appends already waiting, and with a delay those arriving within it.
-func (s *Store) collect(batch []*request) []*request {
-	// NOTE: the appenders the last commit just answered are about to send again. Without
-	// yielding to them, the appenders split into two cohorts that take turns, each commit
-	// carrying half of them and each append waiting for two commits.
+// drain adds the appends waiting now, up to limit in the batch.
+func (s *Store) drain(batch []*request, limit int) []*request {
+	for len(batch) < limit {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// collect adds the appends already waiting, then waits for expect of them in all: with
+// MaxBatchDelay, for that long at most; without, for at most half the last commit.
+//
+// NOTE: the appenders the last commit just answered are about to send again. Without
+// waiting for them, the appenders split into two cohorts that take turns, each commit
+// carrying half of them and each append waiting for two commits. Yielding is enough when
+// they are goroutines of this process; publishers behind HTTP take a round trip, so the
+// committer expects as many as the last commit answered plus those that waited through
+// it (counted before it answered), for no longer than half a commit (the most that waiting can save them is a whole
+// one). A lone appender is never kept waiting: it expects only itself.
+func (s *Store) collect(batch []*request, expect int) []*request {
 	for round := 0; round < 4 && len(batch) < s.maxBatch; round++ {
 		n := len(batch)
-	drain:
-		for len(batch) < s.maxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
+		batch = s.drain(batch, s.maxBatch)
 		if len(batch) == n && round > 0 {
 			break
 		}
 		runtime.Gosched()
 	}
-	if s.delay <= 0 || len(batch) >= s.maxBatch {
+	wait := s.delay
+	if wait <= 0 {
+		if len(batch) >= min(expect, s.maxBatch) {
+			return batch
+		}
+		wait = s.lastTook / 2
+	} else {
+		expect = s.maxBatch
+	}
+	if wait <= 0 || len(batch) >= s.maxBatch {
 		return batch
 	}
-	timer := time.NewTimer(s.delay)
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	for len(batch) < s.maxBatch {
+	for len(batch) < min(expect, s.maxBatch) {
 		select {
 		case r := <-s.reqs:
 			batch = append(batch, r)
@@ -95,10 +130,7 @@ func (s *Store) collect(batch []*request) []*request {
 // results and the duplicate set are the committer's and reused, and trimming is skipped
 // when the positions and the oldest entry's time in memory say nothing is due.
 func (s *Store) commit(batch []*request) (more bool) {
-	var began time.Time
-	if s.onCommit != nil {
-		began = time.Now()
-	}
+	began := time.Now()
 	now := s.now()
 	ns := now.UnixNano()
 	res := s.res[:0]
@@ -197,13 +229,21 @@ func (s *Store) commit(batch []*request) (more bool) {
 	} else {
 		s.publish(first, next, oldestNs, added)
 	}
+	took := time.Since(began)
+	if len(batch) > 0 {
+		s.lastBatch, s.lastTook = len(batch), took
+	}
 	if s.onCommit != nil {
-		info := CommitInfo{Duration: time.Since(began), Err: err}
+		info := CommitInfo{Duration: took, Err: err}
 		if err == nil {
 			info.Appends, info.Trimmed = len(added), trimmed
 			info.Refused = len(batch) - len(added)
 		}
 		s.onCommit(info)
+	}
+	if len(batch) > 0 {
+		// Before answering: those waiting now are held back, not the ones answered.
+		s.held = s.drain(s.held, s.maxBatch)
 	}
 	for i, r := range batch {
 		r.res <- res[i]

@@ -72,8 +72,10 @@ type Options struct {
 	// DefaultMaxBatchSize).
 	MaxBatchSize int
 	// MaxBatchDelay, when positive, makes a commit wait up to this long for more appends
-	// before it starts. Zero commits as soon as the previous commit is done, which already
-	// batches every append that arrived during it.
+	// before it starts. Zero batches every append that arrived during the previous commit
+	// and waits, at most half as long as that commit took, for as many appends as it
+	// carried and held back (the appenders it answered are about to send again); a lone
+	// appender never waits.
 	MaxBatchDelay time.Duration
 	// LockTimeout is how long Open waits for another process to release the file
 	// (default DefaultLockTimeout).
@@ -131,7 +133,12 @@ type Store struct {
 	res     []result
 	added   []history.Entry
 	inBatch map[string]struct{}
-	pool    sync.Pool // of *request, each with its result channel
+	// lastBatch and lastTook are the size and the duration of the last commit of appends;
+	// held are the appends that waited through it, for the next.
+	held      []*request
+	lastBatch int
+	lastTook  time.Duration
+	pool      sync.Pool // of *request, each with its result channel
 
 	mu         sync.Mutex
 	first      uint64 // oldest stored position (== next when empty)
