@@ -231,6 +231,29 @@ func TestIsAccessToken(t *testing.T) {
 			t.Errorf("%q taken for an access token", junk)
 		}
 	}
+	// Spellings that encoding/json reads as the same header or claim: routing must not
+	// depend on how the JSON is written.
+	enc := base64.RawURLEncoding.EncodeToString
+	for _, c := range []struct{ header, payload string }{
+		{`{"alg":"HS256","typ":"AT+JWT"}`, `{}`},
+		{`{"alg":"HS256","typ":"at\u002bjwt"}`, `{}`},
+		{`{"alg":"HS256","TYP":"Application/At+Jwt"}`, `{}`},
+		{`{"alg":"HS256"}`, `{"AUTHORIZATION_DETAILS":[{"type":"mercure"}]}`},
+		{`{"alg":"HS256"}`, `{"authorization_detailſ":[{"type":"mercure"}]}`},
+		{`{"alg":"HS256"}`, `{"authorization_detail\u0073":[{"type":"mercure"}]}`},
+	} {
+		if !auth.IsAccessToken(enc([]byte(c.header)) + "." + enc([]byte(c.payload)) + ".c2ln") {
+			t.Errorf("%s.%s not recognised", c.header, c.payload)
+		}
+	}
+	for _, c := range []struct{ header, payload string }{
+		{`{"alg":"HS256","typ":"JWT","x":"\u00e9"}`, `{"mercure":{"publish":["*"]}}`},
+		{`{"alg":"HS256","typ":"at+jwt2"}`, `{"sub":"authorization_details"}`},
+	} {
+		if auth.IsAccessToken(enc([]byte(c.header)) + "." + enc([]byte(c.payload)) + ".c2ln") {
+			t.Errorf("%s.%s taken for an access token", c.header, c.payload)
+		}
+	}
 }
 
 func TestAccessVerifierConfig(t *testing.T) {

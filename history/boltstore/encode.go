@@ -164,3 +164,6 @@ func decodeEntry(seq uint64, v []byte) (history.Entry, error) {
 		},
 	}, nil
 }
+
+// be64 is a position as a bbolt key: big-endian, so keys sort in order.
+func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
