@@ -1,6 +1,7 @@
 package sse_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -312,6 +313,43 @@ func TestStreamConcurrentSends(t *testing.T) {
 		}
 		if n != senders*each {
 			t.Fatalf("got %d events, want %d", n, senders*each)
+		}
+	})
+}
+
+// TestStreamClientLeavesDuringSends: a client that cancels its request while the handler
+// sends without pause makes a Send fail (or the stream's context end) promptly, on every
+// transport, instead of the handler writing into the void.
+func TestStreamClientLeavesDuringSends(t *testing.T) {
+	t.Parallel()
+	overTransports(t, func(t *testing.T, tr transport) {
+		ended := make(chan error, 1)
+		url, client := tr.start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, err := (&sse.Streamer{WriteTimeout: -1}).Start(w, r)
+			if err != nil {
+				ended <- err
+				return
+			}
+			defer s.Close()
+			for range 5000 { // 5 s or more: the test gives up before
+				if err := s.Send(sse.Event{Data: "tick"}); err != nil {
+					ended <- err
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+			ended <- nil
+		}))
+		ctx, cancel := context.WithCancel(t.Context())
+		next(t, sse.NewDecoder(get(t, ctx, client, url).Body))
+		cancel()
+		select {
+		case err := <-ended:
+			if err == nil {
+				t.Fatal("Send kept succeeding after the client left")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("handler still sending 5 s after the client left")
 		}
 	})
 }
