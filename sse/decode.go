@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/heraldsse/herald/internal/ssewire"
 )
 
 // DefaultMaxEventSize is the largest line, and the largest event, a [Decoder] accepts when
@@ -137,38 +139,14 @@ func (d *Decoder) Next() (Event, error) {
 
 // processLine interprets the non-empty line buf[from:to].
 func (d *Decoder) processLine(from, to int) error {
-	line := d.buf[from:to]
-	// The fields that make up nearly every stream are recognized without searching the line
-	// for its colon: a name that matches here holds no colon, so its colon is the first.
-	var name, value []byte
-	switch {
-	case line[0] == ':':
+	field, value := ssewire.ParseLine(d.buf[from:to])
+	switch field {
+	case ssewire.Comment:
 		if d.OnComment != nil {
-			text := line[1:]
-			if len(text) > 0 && text[0] == ' ' {
-				text = text[1:]
-			}
-			d.OnComment(text)
+			d.OnComment(value)
 		}
 		return nil
-	case len(line) >= 5 && line[4] == ':' && string(line[:4]) == "data":
-		name, value = line[:4], line[5:]
-	case len(line) >= 3 && line[2] == ':' && line[0] == 'i' && line[1] == 'd':
-		name, value = line[:2], line[3:]
-	case len(line) >= 6 && line[5] == ':' && string(line[:5]) == "event":
-		name, value = line[:5], line[6:]
-	default:
-		if colon := bytes.IndexByte(line, ':'); colon >= 0 {
-			name, value = line[:colon], line[colon+1:]
-		} else {
-			name = line
-		}
-	}
-	if len(value) > 0 && value[0] == ' ' {
-		value = value[1:]
-	}
-	switch string(name) {
-	case "data":
+	case ssewire.Data:
 		if !d.sawData {
 			d.sawData = true
 			d.dataInBuf = true
@@ -182,21 +160,20 @@ func (d *Decoder) processLine(from, to int) error {
 			d.data = append(d.data, '\n')
 		}
 		d.fieldSize += len(value) + 1
-	case "event":
+	case ssewire.Event:
 		d.fieldSize += len(value) - len(d.typ)
 		d.typ = append(d.typ[:0], value...)
-	case "id":
-		if bytes.IndexByte(value, 0) >= 0 {
-			return nil
-		}
+	case ssewire.ID:
 		if d.idSet {
 			d.fieldSize -= len(d.id)
 		}
 		d.fieldSize += len(value)
 		d.id = append(d.id[:0], value...)
 		d.idSet = true
-	case "retry":
-		d.setRetry(value)
+	case ssewire.Retry:
+		if r, ok := ssewire.ParseRetry(value); ok {
+			d.retry, d.retrySet = r, true
+		}
 		return nil
 	default:
 		return nil
@@ -212,34 +189,6 @@ func (d *Decoder) spillData() {
 	d.data = append(d.data[:0], d.buf[d.dataStart:d.dataEnd]...)
 	d.data = append(d.data, '\n')
 	d.dataInBuf = false
-}
-
-// setRetry applies a retry field.
-func (d *Decoder) setRetry(value []byte) {
-	if r, ok := ParseRetry(value); ok {
-		d.retry, d.retrySet = r, true
-	}
-}
-
-// ParseRetry returns the reconnection time that the value of a retry field sets, and false
-// when the field must be ignored: the value is empty or has anything but ASCII digits, or
-// it is too large for a time.Duration (browsers ignore values that overflow their integers).
-func ParseRetry(value []byte) (time.Duration, bool) {
-	if len(value) == 0 {
-		return 0, false
-	}
-	const maxMillis = int64(1<<63-1) / int64(time.Millisecond)
-	var ms int64
-	for _, c := range value {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		ms = ms*10 + int64(c-'0')
-		if ms > maxMillis {
-			return 0, false
-		}
-	}
-	return time.Duration(ms) * time.Millisecond, true
 }
 
 // dispatch ends the pending event block, as a blank line does.

@@ -405,32 +405,6 @@ func TestDecoderSetLastEventID(t *testing.T) {
 	}
 }
 
-func TestParseRetry(t *testing.T) {
-	for _, c := range []struct {
-		value string
-		want  time.Duration
-		ok    bool
-	}{
-		{"1000", time.Second, true},
-		{"0", 0, true},
-		{"007", 7 * time.Millisecond, true},
-		{"9223372036854", 9223372036854 * time.Millisecond, true}, // the largest that fits
-		{"9223372036855", 0, false},
-		{"99999999999999999999999", 0, false},
-		{"", 0, false},
-		{" 1", 0, false},
-		{"1 ", 0, false},
-		{"-1", 0, false},
-		{"1.5", 0, false},
-		{"١٢", 0, false}, // digits, but not ASCII ones
-	} {
-		got, ok := sse.ParseRetry([]byte(c.value))
-		if got != c.want || ok != c.ok {
-			t.Errorf("ParseRetry(%q) = %v, %v; want %v, %v", c.value, got, ok, c.want, c.ok)
-		}
-	}
-}
-
 // TestDecoderOnComment: comment lines reach OnComment, without the colon and one space, in
 // stream order between the events, and a decoder without the hook still skips them.
 func TestDecoderOnComment(t *testing.T) {

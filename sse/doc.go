@@ -20,8 +20,9 @@
 // Both sides share one definition of a line break (CR, LF or CRLF), so what the encoder
 // writes the decoder reads back unchanged.
 //
-// [NewStream] and [Streamer] serve a stream from any net/http handler, on HTTP/1.1 and
-// HTTP/2: they set the headers, flush, send heartbeats, put a deadline on every write so a
-// client that stops reading cannot hold the handler, and end when the client goes away.
+// [NewStream] and [Streamer] serve a stream from any net/http handler, on HTTP/1.1, HTTP/2
+// (over TLS or h2c) and HTTP/3 (quic-go's http3.Server): they set the headers, flush, send
+// heartbeats, put a deadline on every write so a client that stops reading cannot hold the
+// handler, and end when the client goes away.
 // [LastEventID] reads the id a reconnecting client resumes from.
 package sse

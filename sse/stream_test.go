@@ -17,34 +17,6 @@ import (
 	"github.com/heraldsse/herald/sse"
 )
 
-// protocols runs f once over HTTP/1.1 (plain) and once over HTTP/2 (TLS).
-func protocols(t *testing.T, f func(t *testing.T, start func(http.Handler) (*httptest.Server, *http.Client))) {
-	for _, p := range []struct {
-		name  string
-		major int
-	}{{"HTTP/1.1", 1}, {"HTTP/2", 2}} {
-		t.Run(p.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, func(h http.Handler) (*httptest.Server, *http.Client) {
-				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if r.ProtoMajor != p.major {
-						t.Errorf("request over %s, want HTTP/%d", r.Proto, p.major)
-					}
-					h.ServeHTTP(w, r)
-				}))
-				if p.major == 2 {
-					srv.EnableHTTP2 = true
-					srv.StartTLS()
-				} else {
-					srv.Start()
-				}
-				t.Cleanup(srv.Close)
-				return srv, srv.Client()
-			})
-		})
-	}
-}
-
 // get starts a GET of url with the given header pairs and fails the test on error.
 func get(t *testing.T, ctx context.Context, c *http.Client, url string, header ...string) *http.Response {
 	t.Helper()
@@ -75,10 +47,10 @@ func next(t *testing.T, dec *sse.Decoder) sse.Event {
 
 func TestStreamHeadersFlushAndSend(t *testing.T) {
 	t.Parallel()
-	protocols(t, func(t *testing.T, start func(http.Handler) (*httptest.Server, *http.Client)) {
+	overTransports(t, func(t *testing.T, tr transport) {
 		opened := make(chan struct{})
 		handlerErr := make(chan error, 1)
-		srv, client := start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		url, client := tr.start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, err := (&sse.Streamer{Retry: 1500 * time.Millisecond}).Start(w, r)
 			if err != nil {
 				handlerErr <- err
@@ -104,7 +76,7 @@ func TestStreamHeadersFlushAndSend(t *testing.T) {
 				s.Retry(2*time.Second),
 			)
 		}))
-		resp := get(t, t.Context(), client, srv.URL, "Last-Event-ID", "41")
+		resp := get(t, t.Context(), client, url, "Last-Event-ID", "41")
 		close(opened)
 		for name, want := range map[string]string{
 			"Content-Type":      "text/event-stream; charset=utf-8",
@@ -149,10 +121,10 @@ func (u *unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
 func TestStreamBehindMiddleware(t *testing.T) {
 	t.Parallel()
-	protocols(t, func(t *testing.T, start func(http.Handler) (*httptest.Server, *http.Client)) {
+	overTransports(t, func(t *testing.T, tr transport) {
 		got := make(chan struct{})
 		done := make(chan error, 1)
-		srv, client := start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		url, client := tr.start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			u := &unwrapper{ResponseWriter: w}
 			if _, ok := any(u).(http.Flusher); ok {
 				done <- errors.New("the middleware must hide Flush for this test")
@@ -180,7 +152,7 @@ func TestStreamBehindMiddleware(t *testing.T) {
 				t.Error("the event bypassed the middleware")
 			}
 		}))
-		dec := sse.NewDecoder(get(t, t.Context(), client, srv.URL).Body)
+		dec := sse.NewDecoder(get(t, t.Context(), client, url).Body)
 		if ev := next(t, dec); ev.Data != "through the middleware" {
 			t.Fatalf("got %+v", ev)
 		}
@@ -193,8 +165,8 @@ func TestStreamBehindMiddleware(t *testing.T) {
 
 func TestStreamHeartbeat(t *testing.T) {
 	t.Parallel()
-	protocols(t, func(t *testing.T, start func(http.Handler) (*httptest.Server, *http.Client)) {
-		srv, client := start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	overTransports(t, func(t *testing.T, tr transport) {
+		url, client := tr.start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, err := (&sse.Streamer{Heartbeat: 20 * time.Millisecond}).Start(w, r)
 			if err != nil {
 				t.Error(err)
@@ -205,7 +177,7 @@ func TestStreamHeartbeat(t *testing.T) {
 		}))
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		br := bufio.NewReader(get(t, ctx, client, srv.URL).Body)
+		br := bufio.NewReader(get(t, ctx, client, url).Body)
 		for range 3 {
 			line, err := br.ReadString('\n')
 			if err != nil {
@@ -218,43 +190,11 @@ func TestStreamHeartbeat(t *testing.T) {
 	})
 }
 
-func TestStreamHeartbeatOnlyWhenIdle(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := (&sse.Streamer{Heartbeat: 250 * time.Millisecond}).Start(w, r)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer s.Close()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for i := range 50 { // 500 ms of steady traffic, never 250 ms of silence
-			select {
-			case <-s.Done():
-				return
-			case <-tick.C:
-			}
-			if s.Send(sse.Event{Data: fmt.Sprint(i)}) != nil {
-				return
-			}
-		}
-	}))
-	defer srv.Close()
-	body, err := io.ReadAll(get(t, t.Context(), srv.Client(), srv.URL).Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(body), ":\n") {
-		t.Fatalf("heartbeat sent on a busy stream:\n%s", body)
-	}
-}
-
 func TestStreamClientGone(t *testing.T) {
 	t.Parallel()
-	protocols(t, func(t *testing.T, start func(http.Handler) (*httptest.Server, *http.Client)) {
+	overTransports(t, func(t *testing.T, tr transport) {
 		ended := make(chan error, 1)
-		srv, client := start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		url, client := tr.start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, err := sse.NewStream(w, r)
 			if err != nil {
 				ended <- err
@@ -266,7 +206,7 @@ func TestStreamClientGone(t *testing.T) {
 			ended <- s.Err()
 		}))
 		ctx, cancel := context.WithCancel(t.Context())
-		dec := sse.NewDecoder(get(t, ctx, client, srv.URL).Body)
+		dec := sse.NewDecoder(get(t, ctx, client, url).Body)
 		next(t, dec)
 		cancel()
 		select {
@@ -368,82 +308,10 @@ func TestStreamStalledClient(t *testing.T) {
 	}
 }
 
-// TestStreamStalledClientHTTP2 does the same over HTTP/2, where the server blocks on the
-// stream's flow-control window once the client stops reading the body.
-func TestStreamStalledClientHTTP2(t *testing.T) {
-	t.Parallel()
-	result := make(chan error, 1)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := (&sse.Streamer{WriteTimeout: 200 * time.Millisecond}).Start(w, r)
-		if err != nil {
-			result <- err
-			return
-		}
-		defer s.Close()
-		big := sse.Event{Data: strings.Repeat("x", 256<<10)}
-		for range 4096 {
-			if err := s.Send(big); err != nil {
-				result <- err
-				return
-			}
-		}
-		result <- errors.New("1 GiB written to a client that does not read")
-	}))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	defer srv.Close()
-	resp := get(t, t.Context(), srv.Client(), srv.URL)
-	if resp.ProtoMajor != 2 {
-		t.Fatalf("got %s", resp.Proto)
-	}
-	select {
-	case err := <-result:
-		if !errors.Is(err, sse.ErrWriteTimeout) {
-			t.Fatalf("Send error %v, want ErrWriteTimeout", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the handler is blocked on a stalled client")
-	}
-}
-
-// TestStreamOutlivesServerWriteTimeout checks that a stream is not cut by the server's
-// WriteTimeout, which is meant for ordinary responses.
-func TestStreamOutlivesServerWriteTimeout(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := sse.NewStream(w, r)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer s.Close()
-		for i := range 6 {
-			time.Sleep(50 * time.Millisecond)
-			if err := s.Send(sse.Event{ID: fmt.Sprint(i), Data: "tick"}); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}))
-	srv.Config.WriteTimeout = 100 * time.Millisecond
-	srv.Start()
-	defer srv.Close()
-	dec := sse.NewDecoder(get(t, t.Context(), srv.Client(), srv.URL).Body)
-	for range 6 {
-		next(t, dec)
-	}
-	if _, err := dec.Next(); err != io.EOF {
-		t.Fatalf("after the last event: %v, want a clean io.EOF", err)
-	}
-	if dec.LastEventID() != "5" {
-		t.Fatalf("last id %q", dec.LastEventID())
-	}
-}
-
 func TestStreamRejectsInjection(t *testing.T) {
 	t.Parallel()
-	protocols(t, func(t *testing.T, start func(http.Handler) (*httptest.Server, *http.Client)) {
-		srv, client := start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	overTransports(t, func(t *testing.T, tr transport) {
+		url, client := tr.start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, err := sse.NewStream(w, r)
 			if err != nil {
 				t.Error(err)
@@ -473,7 +341,7 @@ func TestStreamRejectsInjection(t *testing.T) {
 				t.Error(err)
 			}
 		}))
-		body, err := io.ReadAll(get(t, t.Context(), client, srv.URL).Body)
+		body, err := io.ReadAll(get(t, t.Context(), client, url).Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -531,49 +399,5 @@ func TestStreamNeedsFlush(t *testing.T) {
 	_, err := sse.NewStream(&noFlush{h: http.Header{}}, httptest.NewRequest("GET", "/", nil))
 	if !errors.Is(err, sse.ErrFlushNotSupported) {
 		t.Fatalf("NewStream = %v, want ErrFlushNotSupported", err)
-	}
-}
-
-func TestStreamConcurrentSends(t *testing.T) {
-	t.Parallel()
-	const senders, each = 8, 50
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := (&sse.Streamer{Heartbeat: time.Millisecond}).Start(w, r)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer s.Close()
-		done := make(chan struct{})
-		for g := range senders {
-			go func() {
-				defer func() { done <- struct{}{} }()
-				for i := range each {
-					s.Send(sse.Event{ID: fmt.Sprintf("%d-%d", g, i), Data: "line1\nline2"})
-				}
-			}()
-		}
-		for range senders {
-			<-done
-		}
-	}))
-	defer srv.Close()
-	dec := sse.NewDecoder(get(t, t.Context(), srv.Client(), srv.URL).Body)
-	n := 0
-	for {
-		ev, err := dec.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.Data != "line1\nline2" {
-			t.Fatalf("interleaved event %+v", ev)
-		}
-		n++
-	}
-	if n != senders*each {
-		t.Fatalf("got %d events, want %d", n, senders*each)
 	}
 }

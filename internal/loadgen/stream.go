@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/heraldsse/herald/sse"
+	"github.com/heraldsse/herald/internal/ssewire"
 )
 
 // Errors a Stream reports for a response it cannot follow.
@@ -77,8 +77,6 @@ type Stream struct {
 	phase   uint8
 	framing uint8
 	cstate  uint8
-	bomSeen uint8 // bytes of a leading BOM matched so far; 3 when the check is over
-	skipLF  bool  // the previous line ended in CR: an LF right after belongs to it
 	sawData bool
 	idSet   bool
 	digits  uint8
@@ -92,8 +90,8 @@ type Stream struct {
 	retry    time.Duration
 	retrySet bool
 
-	head   []byte // the response head until it is complete
-	line   []byte // a line split across reads
+	lines  ssewire.Lines // the body's lines, one split across reads held
+	head   []byte        // the response head until it is complete
 	data   []byte
 	typ    []byte
 	id     []byte
@@ -126,11 +124,13 @@ func (s *Stream) Retry() (time.Duration, bool) { return s.retry, s.retrySet }
 // Reset readies s for a new response, keeping the last event id, the reconnection time and
 // its buffers.
 func (s *Stream) Reset() {
+	lines := s.lines
+	lines.Reset()
 	*s = Stream{
 		MaxEventSize: s.MaxEventSize,
 		retry:        s.retry,
 		retrySet:     s.retrySet,
-		line:         s.line[:0],
+		lines:        lines,
 		data:         s.data[:0],
 		typ:          s.typ[:0],
 		id:           s.id[:0],
@@ -367,54 +367,19 @@ func hexValue(c byte) (byte, bool) {
 	return 0, false
 }
 
-var bom = []byte("\xEF\xBB\xBF")
-
 // feedEvents runs the event-stream parser over body bytes.
 func (s *Stream) feedEvents(p []byte, emit func(Event)) {
-	if s.bomSeen < 3 {
-		for len(p) > 0 && s.bomSeen < 3 {
-			if p[0] != bom[s.bomSeen] {
-				// Not a BOM after all: the bytes matched so far are text.
-				held := bom[:s.bomSeen]
-				s.bomSeen = 3
-				s.feedLines(held, emit)
-				break
-			}
-			s.bomSeen++
-			p = p[1:]
-		}
-	}
-	s.feedLines(p, emit)
-}
-
-// feedLines splits p into lines (CR, LF or CRLF), joining a line split across reads.
-func (s *Stream) feedLines(p []byte, emit func(Event)) {
-	for len(p) > 0 && s.err == nil {
-		if s.skipLF {
-			s.skipLF = false
-			if p[0] == '\n' {
-				p = p[1:]
-				continue
-			}
-		}
-		i := bytes.IndexAny(p, "\r\n")
-		if i < 0 {
-			if len(s.line)+len(p) > s.maxSize() {
-				s.err = ErrEventTooLarge
-				return
-			}
-			s.line = append(s.line, p...)
+	for s.err == nil {
+		line, rest, ok, err := s.lines.Next(p, s.maxSize())
+		if err != nil {
+			s.err = ErrEventTooLarge
 			return
 		}
-		line := p[:i]
-		if len(s.line) > 0 {
-			s.line = append(s.line, line...)
-			line = s.line
+		if !ok {
+			return
 		}
-		s.skipLF = p[i] == '\r'
-		p = p[i+1:]
+		p = rest
 		s.processLine(line, emit)
-		s.line = s.line[:0]
 	}
 }
 
@@ -427,53 +392,38 @@ func (s *Stream) maxSize() int {
 
 // processLine interprets one line as the event-stream format says.
 func (s *Stream) processLine(line []byte, emit func(Event)) {
-	if len(line) == 0 {
+	field, value := ssewire.ParseLine(line)
+	switch field {
+	case ssewire.Dispatch:
 		s.dispatch(emit)
 		return
-	}
-	if line[0] == ':' {
-		return
-	}
-	name, value, found := bytes.Cut(line, []byte(":"))
-	if found && len(value) > 0 && value[0] == ' ' {
-		value = value[1:]
-	}
-	switch string(name) {
-	case "data":
+	case ssewire.Data:
 		if s.sawData {
 			s.data = append(s.data, '\n')
 		}
 		s.sawData = true
 		s.data = append(s.data, value...)
 		s.size += len(value) + 1
-	case "event":
+	case ssewire.Event:
 		s.size += len(value) - len(s.typ)
 		s.typ = append(s.typ[:0], value...)
-	case "id":
-		if bytes.IndexByte(value, 0) >= 0 {
-			return
-		}
+	case ssewire.ID:
 		if s.idSet {
 			s.size -= len(s.id)
 		}
 		s.size += len(value)
 		s.id = append(s.id[:0], value...)
 		s.idSet = true
-	case "retry":
-		s.setRetry(value)
+	case ssewire.Retry:
+		if r, ok := ssewire.ParseRetry(value); ok {
+			s.retry, s.retrySet = r, true
+		}
 		return
 	default:
 		return
 	}
 	if s.size > s.maxSize() {
 		s.err = ErrEventTooLarge
-	}
-}
-
-// setRetry applies a retry field as sse.Decoder does.
-func (s *Stream) setRetry(value []byte) {
-	if r, ok := sse.ParseRetry(value); ok {
-		s.retry, s.retrySet = r, true
 	}
 }
 
