@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,7 +40,6 @@ func startGuarded(t *testing.T, cfg mercure.Config, g guard) (*testHub, *mercure
 		t.Fatal(err)
 	}
 	cfg.Hub, cfg.Logger = h, logger
-	cfg.Takeover = cfg.Takeover || os.Getenv("HERALD_TEST_TAKEOVER") == "1"
 	cfg.Publisher, cfg.Subscriber = mustVerifier(t, pubKey), mustVerifier(t, subKey)
 	handler, err := mercure.New(cfg)
 	if err != nil {
@@ -148,7 +146,11 @@ func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
 // Idle connections and requests count against the per-client limit, not only streams; a
 // client over it is answered 429 with Retry-After while another client gets in.
 func TestListenerCountsEveryConnection(t *testing.T) {
-	th, ln := startGuarded(t, mercure.Config{Anonymous: true}, guard{listener: func(l *mercure.Listener) { l.MaxConnsPerClient = 3 }})
+	forTransports(t, tcpHTTP1, testListenerCountsEveryConnection)
+}
+
+func testListenerCountsEveryConnection(t *testing.T, tr transport) {
+	th, ln := startGuarded(t, mercure.Config{Anonymous: true, Takeover: tr.takeover}, guard{listener: func(l *mercure.Listener) { l.MaxConnsPerClient = 3 }})
 	s := th.subscribeWith(&http.Client{Transport: &http.Transport{}}, "topic=a")
 	idle := dialFrom(t, th, "127.0.0.1")
 	if resp, _ := rawGet(t, idle, "/healthz"); resp.StatusCode != 200 {
@@ -183,7 +185,11 @@ func TestListenerCountsEveryConnection(t *testing.T) {
 
 // Past MaxConns the listener answers 503 with Retry-After; the streams it holds go on.
 func TestListenerFullAnswers503(t *testing.T) {
-	th, ln := startGuarded(t, mercure.Config{Anonymous: true}, guard{listener: func(l *mercure.Listener) { l.MaxConns = 2; l.RetryAfter = 3 * time.Second }})
+	forTransports(t, tcpHTTP1, testListenerFullAnswers503)
+}
+
+func testListenerFullAnswers503(t *testing.T, tr transport) {
+	th, ln := startGuarded(t, mercure.Config{Anonymous: true, Takeover: tr.takeover}, guard{listener: func(l *mercure.Listener) { l.MaxConns = 2; l.RetryAfter = 3 * time.Second }})
 	s := th.subscribeWith(&http.Client{Transport: &http.Transport{}}, "topic=a")
 	idle := dialFrom(t, th, "")
 	eventually(t, 5*time.Second, "two connections counted", func() bool { return ln.Open() == 2 })
@@ -232,7 +238,11 @@ func TestListenerIPv6(t *testing.T) {
 // The handler's per-client stream limit uses the listener's keys: with 128-bit keys, it
 // counts whole addresses.
 func TestListenerGivesHandlerItsClientKeys(t *testing.T) {
-	th, _ := startGuarded(t, mercure.Config{Anonymous: true, MaxConnectionsPerIP: 1}, guard{listener: func(l *mercure.Listener) { l.IPv6Prefix = 128 }})
+	forTransports(t, tcpHTTP1, testListenerGivesHandlerItsClientKeys)
+}
+
+func testListenerGivesHandlerItsClientKeys(t *testing.T, tr transport) {
+	th, _ := startGuarded(t, mercure.Config{Anonymous: true, Takeover: tr.takeover, MaxConnectionsPerIP: 1}, guard{listener: func(l *mercure.Listener) { l.IPv6Prefix = 128 }})
 	th.subscribeWith(&http.Client{Transport: &http.Transport{}}, "topic=a")
 	if _, status := th.open(&http.Client{Transport: &http.Transport{}}, "topic=a", nil); status != http.StatusTooManyRequests {
 		t.Fatalf("second stream of one client: %d", status)

@@ -16,8 +16,10 @@ import (
 
 // One publisher must not be able to break every other client's streams with an id that
 // cannot travel in an HTTP field or an SSE id line.
-func TestUnsafeIDsAreRefused(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestUnsafeIDsAreRefused(t *testing.T) { forEachTransport(t, testUnsafeIDsAreRefused) }
+
+func testUnsafeIDsAreRefused(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	refused := map[string]string{
 		"SOH":               "a\x01b",
 		"DEL":               "a\x7fb",
@@ -54,8 +56,10 @@ func TestUnsafeIDsAreRefused(t *testing.T) {
 	}
 }
 
-func TestMaxIDBytesIsConfigurable(t *testing.T) {
-	th := startHub(t, mercure.Config{MaxIDBytes: 8}, history.Retention{}, 0)
+func TestMaxIDBytesIsConfigurable(t *testing.T) { forEachTransport(t, testMaxIDBytesIsConfigurable) }
+
+func testMaxIDBytesIsConfigurable(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{MaxIDBytes: 8}, history.Retention{}, 0)
 	if status, _ := th.publish(url.Values{"topic": {"t"}, "id": {"123456789"}}); status != http.StatusBadRequest {
 		t.Errorf("9-byte id with MaxIDBytes 8: %d, want 400", status)
 	}
@@ -64,8 +68,10 @@ func TestMaxIDBytesIsConfigurable(t *testing.T) {
 	}
 }
 
-func TestHubIDsOnly(t *testing.T) {
-	th := startHub(t, mercure.Config{HubIDsOnly: true}, history.Retention{}, 0)
+func TestHubIDsOnly(t *testing.T) { forEachTransport(t, testHubIDsOnly) }
+
+func testHubIDsOnly(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{HubIDsOnly: true}, history.Retention{}, 0)
 	if status, body := th.publish(url.Values{"topic": {"t"}, "id": {"mine"}}); status != http.StatusBadRequest {
 		t.Errorf("a chosen id: %d %q, want 400", status, body)
 	}
@@ -77,7 +83,11 @@ func TestHubIDsOnly(t *testing.T) {
 // A subscribe response says nothing about the hub's other updates: the Last-Event-ID
 // header is there only in answer to a last event id.
 func TestNoLastEventIDHeaderUnlessAsked(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	forEachTransport(t, testNoLastEventIDHeaderUnlessAsked)
+}
+
+func testNoLastEventIDHeaderUnlessAsked(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	th.mustPublish(url.Values{"topic": {"https://example.com/orders/42"}, "id": {"order-42-refund"}, "private": {"on"}})
 	s := th.subscribe("topic=public", nil)
 	if got, ok := s.resp.Header["Last-Event-Id"]; ok {
@@ -88,7 +98,11 @@ func TestNoLastEventIDHeaderUnlessAsked(t *testing.T) {
 // Sending a guessed id must not tell a subscriber whether an update it may not receive
 // exists: the answer is the same as for an id that was never used.
 func TestLastEventIDIsNoExistenceOracle(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	forEachTransport(t, testLastEventIDIsNoExistenceOracle)
+}
+
+func testLastEventIDIsNoExistenceOracle(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	first := th.mustPublish(url.Values{"topic": {"public"}, "data": {"p1"}})
 	th.mustPublish(url.Values{"topic": {"https://example.com/orders/42"}, "id": {"order-42"}, "private": {"on"}, "data": {"secret"}})
 	th.mustPublish(url.Values{"topic": {"elsewhere"}, "id": {"elsewhere-1"}, "data": {"not selected"}})
@@ -158,7 +172,11 @@ func newHub(t *testing.T) *hub.Hub {
 // The rate limit follows what a token grants, not its bytes: another spelling of the same
 // token (base64's unused trailing bits in the signature) gets no fresh budget.
 func TestPublishRateLimitIgnoresTokenSpelling(t *testing.T) {
-	th := startHub(t, mercure.Config{PublishRate: 0.01, PublishBurst: 1}, history.Retention{}, 0)
+	forEachTransport(t, testPublishRateLimitIgnoresTokenSpelling)
+}
+
+func testPublishRateLimitIgnoresTokenSpelling(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{PublishRate: 0.01, PublishBurst: 1}, history.Retention{}, 0)
 	tok := token(t, pubKey, []string{"*"}, nil, time.Hour)
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	last := strings.IndexByte(alphabet, tok[len(tok)-1])
@@ -177,12 +195,16 @@ func TestPublishRateLimitIgnoresTokenSpelling(t *testing.T) {
 
 // The subscriptions listing's cursor names no update the reader may not receive.
 func TestSubscriptionsCursorLeaksNoPrivateID(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{}, 0)
+	forEachTransport(t, testSubscriptionsCursorLeaksNoPrivateID)
+}
+
+func testSubscriptionsCursorLeaksNoPrivateID(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{}, 0)
 	reader := token(t, subKey, nil, []string{"/.well-known/mercure/subscriptions{/topic}{/subscriber}"}, time.Hour)
 	cursor := func() string {
 		req, _ := http.NewRequest(http.MethodGet, th.srv.URL+"/.well-known/mercure/subscriptions", nil)
 		req.Header.Set("Authorization", "Bearer "+reader)
-		status, body := do(t, req)
+		status, body := th.do(req)
 		var doc struct {
 			LastEventID string `json:"lastEventID"`
 		}
@@ -202,8 +224,10 @@ func TestSubscriptionsCursorLeaksNoPrivateID(t *testing.T) {
 
 // lastEventId, spelled as EventSource's property (polyfills send it so), resumes as
 // lastEventID does.
-func TestLastEventIdSpelling(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestLastEventIdSpelling(t *testing.T) { forEachTransport(t, testLastEventIdSpelling) }
+
+func testLastEventIdSpelling(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	first := th.mustPublish(url.Values{"topic": {"t"}, "data": {"1"}})
 	th.mustPublish(url.Values{"topic": {"t"}, "data": {"2"}})
 	s := th.subscribe("topic=t&lastEventId="+url.QueryEscape(first), nil)
@@ -216,8 +240,10 @@ func TestLastEventIdSpelling(t *testing.T) {
 }
 
 // Heartbeats come after silence only: a stream that keeps receiving updates gets none.
-func TestHeartbeatOnlyAfterSilence(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, Heartbeat: 150 * time.Millisecond}, history.Retention{}, 0)
+func TestHeartbeatOnlyAfterSilence(t *testing.T) { forEachTransport(t, testHeartbeatOnlyAfterSilence) }
+
+func testHeartbeatOnlyAfterSilence(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, Heartbeat: 150 * time.Millisecond}, history.Retention{}, 0)
 	s := th.subscribe("topic=t", nil)
 	for i := range 20 {
 		th.mustPublish(url.Values{"topic": {"t"}, "data": {strconv.Itoa(i)}})

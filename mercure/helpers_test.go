@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -36,21 +35,29 @@ const (
 type testHub struct {
 	t       *testing.T
 	srv     *httptest.Server
+	tr      transport
+	client  *http.Client // speaks tr's protocol only
 	handler *mercure.Handler
 	hub     *hub.Hub
 	log     history.Log
 	logs    *syncbuf.Buffer
 }
 
-// startHub serves a hub with cfg; Hub, Publisher and Subscriber are filled in when unset.
-// queueSize 0 means the hub's default.
+// startHub serves a hub with cfg over HTTP/1.1 in net/http; Hub, Publisher and Subscriber
+// are filled in when unset. queueSize 0 means the hub's default.
 func startHub(t *testing.T, cfg mercure.Config, retention history.Retention, queueSize int) *testHub {
 	t.Helper()
-	return startHubOn(t, cfg, history.NewMemory(retention, nil), queueSize)
+	return h1.startHub(t, cfg, retention, queueSize)
 }
 
-// startHubOn is startHub on log, which the hub closes when the test ends.
-func startHubOn(t *testing.T, cfg mercure.Config, log history.Log, queueSize int) *testHub {
+// startHub serves a hub with cfg over tr; tr decides cfg.Takeover.
+func (tr transport) startHub(t *testing.T, cfg mercure.Config, retention history.Retention, queueSize int) *testHub {
+	t.Helper()
+	return tr.startHubOn(t, cfg, history.NewMemory(retention, nil), queueSize)
+}
+
+// startHubOn is tr.startHub on log, which the hub closes when the test ends.
+func (tr transport) startHubOn(t *testing.T, cfg mercure.Config, log history.Log, queueSize int) *testHub {
 	t.Helper()
 	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -60,7 +67,7 @@ func startHubOn(t *testing.T, cfg mercure.Config, log history.Log, queueSize int
 	}
 	cfg.Hub = h
 	cfg.Logger = logger
-	cfg.Takeover = cfg.Takeover || os.Getenv("HERALD_TEST_TAKEOVER") == "1"
+	cfg.Takeover = tr.takeover
 	if cfg.Publisher == nil {
 		cfg.Publisher = mustVerifier(t, pubKey)
 	}
@@ -71,12 +78,11 @@ func startHubOn(t *testing.T, cfg mercure.Config, log history.Log, queueSize int
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler)
-	th := &testHub{t: t, srv: srv, handler: handler, hub: h, log: log, logs: logs}
+	srv, client, stop := tr.serve(t, handler)
+	th := &testHub{t: t, srv: srv, tr: tr, client: client, handler: handler, hub: h, log: log, logs: logs}
 	t.Cleanup(func() {
 		handler.Shutdown(time.Now().Add(2 * time.Second))
-		srv.CloseClientConnections()
-		srv.Close()
+		stop()
 		h.Close()
 		log.Close()
 	})
@@ -125,15 +131,17 @@ func (th *testHub) publishWith(tok string, form url.Values) (int, string) {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	return do(th.t, req)
+	return th.do(req)
 }
 
-func do(t *testing.T, req *http.Request) (int, string) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+// do sends req over the hub's transport and returns the status and the body.
+func (th *testHub) do(req *http.Request) (int, string) {
+	th.t.Helper()
+	resp, err := th.httpClient().Do(req)
 	if err != nil {
-		t.Fatal(err)
+		th.t.Fatal(err)
 	}
+	th.checkProto(resp)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
@@ -217,7 +225,16 @@ func (th *testHub) subscribeWith(client *http.Client, query string) *stream {
 
 func (th *testHub) trySubscribe(query string, header http.Header) (*stream, int) {
 	th.t.Helper()
-	return th.open(http.DefaultClient, query, header)
+	return th.open(th.httpClient(), query, header)
+}
+
+// httpClient returns the client of the hub's transport; a hub a test serves itself has none, and
+// is reached with http.DefaultClient.
+func (th *testHub) httpClient() *http.Client {
+	if th.client == nil {
+		return http.DefaultClient
+	}
+	return th.client
 }
 
 func (th *testHub) open(client *http.Client, query string, header http.Header) (*stream, int) {
@@ -232,6 +249,7 @@ func (th *testHub) open(client *http.Client, query string, header http.Header) (
 		cancel()
 		th.t.Fatal(err)
 	}
+	th.checkProto(resp)
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()

@@ -14,8 +14,10 @@ import (
 	"github.com/heraldsse/herald/mercure"
 )
 
-func TestPublishRefusals(t *testing.T) {
-	th := startHub(t, mercure.Config{MaxTopics: 3}, history.Retention{}, 0)
+func TestPublishRefusals(t *testing.T) { forEachTransport(t, testPublishRefusals) }
+
+func testPublishRefusals(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{MaxTopics: 3}, history.Retention{}, 0)
 	good := token(t, pubKey, []string{"*"}, nil, time.Hour)
 	post := func(tok, contentType, body string) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, th.url(), strings.NewReader(body))
@@ -23,7 +25,7 @@ func TestPublishRefusals(t *testing.T) {
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
-		return do(t, req)
+		return th.do(req)
 	}
 	form := "application/x-www-form-urlencoded"
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"mercure": map[string]any{"publish": []string{"*"}}})
@@ -79,8 +81,10 @@ func TestPublishRefusals(t *testing.T) {
 	}
 }
 
-func TestDuplicateIDRefused(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestDuplicateIDRefused(t *testing.T) { forEachTransport(t, testDuplicateIDRefused) }
+
+func testDuplicateIDRefused(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	s := th.subscribe("topic=a", nil)
 	th.mustPublish(url.Values{"topic": {"a"}, "id": {"same"}, "data": {"first"}})
 	status, body := th.publish(url.Values{"topic": {"a"}, "id": {"same"}, "data": {"second"}})
@@ -93,8 +97,10 @@ func TestDuplicateIDRefused(t *testing.T) {
 	s.none(100 * time.Millisecond)
 }
 
-func TestNoInjectionIntoStreams(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestNoInjectionIntoStreams(t *testing.T) { forEachTransport(t, testNoInjectionIntoStreams) }
+
+func testNoInjectionIntoStreams(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	s := th.subscribe("topic=a", nil)
 	th.mustPublish(url.Values{"topic": {"a"}, "data": {"x\n\nid: 666\nevent: evil\ndata: y\r\nretry: 1\r"}})
 	th.mustPublish(url.Values{"topic": {"a"}, "data": {"after"}})
@@ -107,8 +113,10 @@ func TestNoInjectionIntoStreams(t *testing.T) {
 	}
 }
 
-func TestSubscribeRefusals(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: false, MaxTopics: 2}, history.Retention{}, 0)
+func TestSubscribeRefusals(t *testing.T) { forEachTransport(t, testSubscribeRefusals) }
+
+func testSubscribeRefusals(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: false, MaxTopics: 2}, history.Retention{}, 0)
 	sub := token(t, subKey, nil, []string{"*"}, time.Hour)
 	cases := []struct {
 		name   string
@@ -134,8 +142,10 @@ func TestSubscribeRefusals(t *testing.T) {
 	th.subscribe("topic=a", http.Header{"Authorization": {"Bearer " + sub}})
 }
 
-func TestTokenSources(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: false}, history.Retention{}, 0)
+func TestTokenSources(t *testing.T) { forEachTransport(t, testTokenSources) }
+
+func testTokenSources(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: false}, history.Retention{}, 0)
 	sub := token(t, subKey, nil, []string{"a"}, time.Hour)
 	q := th.subscribe("topic=a&authorization="+url.QueryEscape(sub), nil)
 	c := th.subscribe("topic=a", http.Header{"Cookie": {"mercureAuthorization=" + sub}})
@@ -150,7 +160,11 @@ func TestTokenSources(t *testing.T) {
 }
 
 func TestCookiePublishNeedsAllowedOrigin(t *testing.T) {
-	th := startHub(t, mercure.Config{PublishOrigins: []string{"https://app.example.com"}}, history.Retention{}, 0)
+	forEachTransport(t, testCookiePublishNeedsAllowedOrigin)
+}
+
+func testCookiePublishNeedsAllowedOrigin(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{PublishOrigins: []string{"https://app.example.com"}}, history.Retention{}, 0)
 	tok := token(t, pubKey, []string{"*"}, nil, time.Hour)
 	post := func(origin string) int {
 		req, _ := http.NewRequest(http.MethodPost, th.url(), strings.NewReader("topic=a&data=b"))
@@ -159,7 +173,7 @@ func TestCookiePublishNeedsAllowedOrigin(t *testing.T) {
 		if origin != "" {
 			req.Header.Set("Origin", origin)
 		}
-		status, _ := do(t, req)
+		status, _ := th.do(req)
 		return status
 	}
 	if s := post("https://evil.example.com"); s != 403 {
@@ -173,12 +187,14 @@ func TestCookiePublishNeedsAllowedOrigin(t *testing.T) {
 	}
 }
 
-func TestConnectionLimits(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, MaxConnectionsPerIP: 2}, history.Retention{}, 0)
+func TestConnectionLimits(t *testing.T) { forEachTransport(t, testConnectionLimits) }
+
+func testConnectionLimits(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, MaxConnectionsPerIP: 2}, history.Retention{}, 0)
 	a := th.subscribe("topic=a", nil)
 	th.subscribe("topic=a", nil)
 	req, _ := http.NewRequest(http.MethodGet, th.url()+"?topic=a", nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := th.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,9 +216,9 @@ func TestConnectionLimits(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	total := startHub(t, mercure.Config{Anonymous: true, MaxConnections: 1}, history.Retention{}, 0)
+	total := tr.startHub(t, mercure.Config{Anonymous: true, MaxConnections: 1}, history.Retention{}, 0)
 	total.subscribe("topic=a", nil)
-	resp, err = http.Get(total.url() + "?topic=a")
+	resp, err = total.client.Get(total.url() + "?topic=a")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +228,10 @@ func TestConnectionLimits(t *testing.T) {
 	}
 }
 
-func TestPublishRateLimit(t *testing.T) {
-	th := startHub(t, mercure.Config{PublishRate: 1, PublishBurst: 3}, history.Retention{}, 0)
+func TestPublishRateLimit(t *testing.T) { forEachTransport(t, testPublishRateLimit) }
+
+func testPublishRateLimit(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{PublishRate: 1, PublishBurst: 3}, history.Retention{}, 0)
 	tok := token(t, pubKey, []string{"*"}, nil, time.Hour)
 	var statuses []int
 	for i := range 5 {
@@ -230,7 +248,11 @@ func TestPublishRateLimit(t *testing.T) {
 }
 
 func TestStreamEndsWhenTokenExpires(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: false}, history.Retention{}, 0)
+	forEachTransport(t, testStreamEndsWhenTokenExpires)
+}
+
+func testStreamEndsWhenTokenExpires(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: false}, history.Retention{}, 0)
 	claims := jwt.MapClaims{"mercure": map[string]any{"subscribe": []string{"*"}}, "exp": time.Now().Add(1500 * time.Millisecond).Unix()}
 	tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(subKey))
 	s := th.subscribe("topic=a", http.Header{"Authorization": {"Bearer " + tok}})

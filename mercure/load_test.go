@@ -2,7 +2,6 @@ package mercure_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,16 +16,16 @@ import (
 // A subscriber that stops reading must not delay the others, and must not make the hub
 // hold more than its bounded queue: it is ended as a slow consumer.
 func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
+	forEachTransport(t, testStalledSubscriberDoesNotDelayOthers)
+}
+
+func testStalledSubscriberDoesNotDelayOthers(t *testing.T, tr transport) {
 	// The queue is large and the write timeout generous, so that on a loaded machine the
 	// reading subscriber is never mistaken for a slow one; the stalled one is found by its
 	// write timing out.
-	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 2 * time.Second}, history.Retention{}, 100000)
-	conn, err := net.Dial("tcp", th.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET %s?topic=t HTTP/1.1\r\nHost: x\r\n\r\n", mercure.Path) // and never read
+	th := tr.startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 2 * time.Second}, history.Retention{}, 100000)
+	// Over HTTP/2 and HTTP/3 the client multiplexes both streams on one connection.
+	th.subscribe("topic=t", nil).cancelReading() // and never read
 	fast := th.subscribe("topic=t", nil)
 	waitFor(t, func() bool { return th.hub.SubscriberCount() == 2 })
 
@@ -58,10 +57,14 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // The stream of a slow consumer is ended with a reason, and its client resumes without loss.
 func TestSlowConsumerResumesWithoutLoss(t *testing.T) {
+	forTransports(t, stressTransports, testSlowConsumerResumesWithoutLoss)
+}
+
+func testSlowConsumerResumesWithoutLoss(t *testing.T, tr transport) {
 	// A queue of 4 overflows at once for the stalled reader; the write timeout is generous
 	// so that the resumed reader, slow under the race detector on a loaded machine, is
 	// never cut off itself.
-	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 2 * time.Second}, history.Retention{}, 4)
+	th := tr.startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 2 * time.Second}, history.Retention{}, 4)
 	// A reader that does not read until the queue has overflowed.
 	s := th.subscribe("topic=t", nil)
 	s.cancelReading()
@@ -93,14 +96,16 @@ func TestSlowConsumerResumesWithoutLoss(t *testing.T) {
 // 1,000 subscribers and 10 publishers: every subscriber receives every update exactly
 // once, in the hub's order.
 func TestManySubscribersManyPublishers(t *testing.T) {
+	forTransports(t, loadTransports, testManySubscribersManyPublishers)
+}
+
+func testManySubscribersManyPublishers(t *testing.T, tr transport) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	const subscribers, publishers, each = 1000, 10, 30
-	tr := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: subscribers}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
+	client := th.client // over HTTP/2, many streams to a connection, as a browser opens them
 	streams := make([]*stream, subscribers)
 	for i := range streams {
 		streams[i] = th.subscribeWith(client, "topic=load")
@@ -142,7 +147,11 @@ func TestManySubscribersManyPublishers(t *testing.T) {
 // Subscribing with a last event id while publishing goes on: replay and live meet with no
 // gap and no duplicate, over real HTTP.
 func TestReplaySeamUnderConcurrentPublishing(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 100000)
+	forTransports(t, stressTransports, testReplaySeamUnderConcurrentPublishing)
+}
+
+func testReplaySeamUnderConcurrentPublishing(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 100000)
 	const total = 3000
 	ids := make(chan string, total)
 	half := make(chan struct{})
@@ -182,7 +191,11 @@ func TestReplaySeamUnderConcurrentPublishing(t *testing.T) {
 // A stream whose queue overflows while it is still replaying is told why, as one that
 // overflows after: the slow-consumer comment ends it.
 func TestOverflowDuringReplaySaysWhy(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 5 * time.Second}, history.Retention{}, 4)
+	forTransports(t, stressTransports, testOverflowDuringReplaySaysWhy)
+}
+
+func testOverflowDuringReplaySaysWhy(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, WriteTimeout: 5 * time.Second}, history.Retention{}, 4)
 	const retained = 300 // more than a replay page, and more than the socket buffers hold
 	for i := range retained {
 		th.mustPublish(url.Values{"topic": {"t"}, "data": {strings.Repeat("r", 64<<10)}, "id": {fmt.Sprint(i)}})

@@ -15,8 +15,10 @@ import (
 
 const wait = 5 * time.Second
 
-func TestPublishAndReceive(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestPublishAndReceive(t *testing.T) { forEachTransport(t, testPublishAndReceive) }
+
+func testPublishAndReceive(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	s := th.subscribe("topic=https://example.com/books/1", nil)
 	id := th.mustPublish(url.Values{"topic": {"https://example.com/books/1"}, "data": {"line one\nline two"}, "type": {"update"}, "retry": {"2500"}})
 	if !regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(id) {
@@ -36,12 +38,14 @@ func TestPublishAndReceive(t *testing.T) {
 	}
 }
 
-func TestPublishAnswer(t *testing.T) {
-	th := startHub(t, mercure.Config{}, history.Retention{}, 0)
+func TestPublishAnswer(t *testing.T) { forEachTransport(t, testPublishAnswer) }
+
+func testPublishAnswer(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{}, history.Retention{}, 0)
 	req, _ := http.NewRequest(http.MethodPost, th.url(), strings.NewReader("topic=a&data=b&id=abc"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer "+token(t, pubKey, []string{"*"}, nil, time.Hour))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := th.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +55,10 @@ func TestPublishAnswer(t *testing.T) {
 	}
 }
 
-func TestSelectors(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestSelectors(t *testing.T) { forEachTransport(t, testSelectors) }
+
+func testSelectors(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	exact := th.subscribe("topic=https://example.com/books/1", nil)
 	all := th.subscribe("topic=*", nil)
 	tmpl := th.subscribe("topic="+url.QueryEscape("https://example.com/books/{id}"), nil)
@@ -78,8 +84,10 @@ func TestSelectors(t *testing.T) {
 	check("two exact", two, "4")
 }
 
-func TestPrivateUpdates(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestPrivateUpdates(t *testing.T) { forEachTransport(t, testPrivateUpdates) }
+
+func testPrivateUpdates(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	bearer := func(subscribe ...string) http.Header {
 		return http.Header{"Authorization": {"Bearer " + token(t, subKey, nil, subscribe, time.Hour)}}
 	}
@@ -113,8 +121,10 @@ func TestPrivateUpdates(t *testing.T) {
 	}
 }
 
-func TestReplay(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestReplay(t *testing.T) { forEachTransport(t, testReplay) }
+
+func testReplay(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	var ids []string
 	for i := range 5 {
 		ids = append(ids, th.mustPublish(url.Values{"topic": {"t"}, "data": {fmt.Sprint(i)}}))
@@ -159,8 +169,10 @@ func TestReplay(t *testing.T) {
 	s.none(100 * time.Millisecond)
 }
 
-func TestReplayAfterExpiry(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{MaxCount: 3}, 0)
+func TestReplayAfterExpiry(t *testing.T) { forEachTransport(t, testReplayAfterExpiry) }
+
+func testReplayAfterExpiry(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{MaxCount: 3}, 0)
 	first := th.mustPublish(url.Values{"topic": {"t"}, "data": {"0"}})
 	var last string
 	for i := 1; i < 6; i++ {
@@ -179,8 +191,10 @@ func TestReplayAfterExpiry(t *testing.T) {
 	}
 }
 
-func TestHeartbeat(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, Heartbeat: 30 * time.Millisecond}, history.Retention{}, 0)
+func TestHeartbeat(t *testing.T) { forEachTransport(t, testHeartbeat) }
+
+func testHeartbeat(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, Heartbeat: 30 * time.Millisecond}, history.Retention{}, 0)
 	s := th.subscribe("topic=t", nil)
 	deadline := time.Now().Add(wait)
 	for strings.Count(s.raw.String(), ":\n") < 3 {

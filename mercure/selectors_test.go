@@ -20,7 +20,7 @@ func (th *testHub) subscribeStatus(selectors []string) (int, string) {
 	th.t.Helper()
 	q := url.Values{"topic": selectors}
 	req, _ := http.NewRequest(http.MethodGet, th.url()+"?"+q.Encode(), nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := th.client.Do(req)
 	if err != nil {
 		th.t.Fatal(err)
 	}
@@ -44,8 +44,10 @@ func vars(tag string, n int) string {
 }
 
 // Selectors that would cost too much to match are refused, naming the limit.
-func TestSelectorLimitsRefused(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestSelectorLimitsRefused(t *testing.T) { forEachTransport(t, testSelectorLimitsRefused) }
+
+func testSelectorLimitsRefused(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	for _, tc := range []struct {
 		name      string
 		selectors []string
@@ -70,7 +72,7 @@ func TestSelectorLimitsRefused(t *testing.T) {
 		t.Fatalf("at the limits: %d %s", status, body)
 	}
 	// The limits are the operator's to raise.
-	raised := startHub(t, mercure.Config{Anonymous: true, SelectorLimits: topic.Limits{TemplateVars: 16, StreamTemplateVars: 64}}, history.Retention{}, 0)
+	raised := tr.startHub(t, mercure.Config{Anonymous: true, SelectorLimits: topic.Limits{TemplateVars: 16, StreamTemplateVars: 64}}, history.Retention{}, 0)
 	if status, body := raised.subscribeStatus([]string{vars("a", 16)}); status != http.StatusOK {
 		t.Fatalf("raised limit: %d %s", status, body)
 	}
@@ -96,7 +98,11 @@ func hostileSelectors(i int) (attack, atLimits []string) {
 // exact topic. Before, the attack's selectors were accepted, matched on the one dispatcher
 // under the hub's lock, and held up every subscriber's updates by seconds.
 func TestHostileSelectorsSpareOtherSubscribers(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	forTransports(t, stressTransports, testHostileSelectorsSpareOtherSubscribers)
+}
+
+func testHostileSelectorsSpareOtherSubscribers(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	// A topic as long as real IRIs get: matching costs in proportion to its length.
 	news := "https://example.com/organizations/acme/projects/herald/" + strings.Repeat("news", 16) + "/1"
 	innocent := th.subscribe("topic="+url.QueryEscape(news), nil)

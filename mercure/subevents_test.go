@@ -27,7 +27,11 @@ func (th *testHub) watch() *stream {
 // pushed the real updates out of a small one, and a client resuming from the first was
 // answered "earliest" and lost the second.
 func TestSubscriptionEventsKeepRealUpdatesInHistory(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{MaxCount: 20}, 0)
+	forEachTransport(t, testSubscriptionEventsKeepRealUpdatesInHistory)
+}
+
+func testSubscriptionEventsKeepRealUpdatesInHistory(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{MaxCount: 20}, 0)
 	watcher := th.watch()
 	watcher.next(wait) // its own subscription
 
@@ -56,7 +60,11 @@ func TestSubscriptionEventsKeepRealUpdatesInHistory(t *testing.T) {
 // Subscription events carry no SSE id: a watcher that reconnects resumes after the last
 // real update it saw, not from an id the history never held (which would replay it all).
 func TestSubscriptionEventsCarryNoID(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{}, 0)
+	forEachTransport(t, testSubscriptionEventsCarryNoID)
+}
+
+func testSubscriptionEventsCarryNoID(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{}, 0)
 	watcher := th.watch()
 	if ev := watcher.next(wait); ev.ID != "" || !strings.Contains(ev.Data, `"active":true`) {
 		t.Fatalf("subscription event %+v", ev)
@@ -67,11 +75,15 @@ func TestSubscriptionEventsCarryNoID(t *testing.T) {
 // on the writers that serve every other stream too (the end of a taken-over stream runs on
 // them): an unrelated subscriber's updates waited for the whole burst.
 func TestSubscriptionEventBurstDelaysNobody(t *testing.T) {
+	forTransports(t, stressTransports, testSubscriptionEventBurstDelaysNobody)
+}
+
+func testSubscriptionEventBurstDelaysNobody(t *testing.T, tr transport) {
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "history.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	th := startHubOn(t, mercure.Config{Anonymous: true, Subscriptions: true, Takeover: true}, store, 0)
+	th := tr.startHubOn(t, mercure.Config{Anonymous: true, Subscriptions: true}, store, 0)
 	innocent := th.subscribe("topic=news", nil)
 	const streams = 100
 	const selectors = 8

@@ -14,8 +14,10 @@ import (
 	"github.com/heraldsse/herald/mercure"
 )
 
-func TestSubscriptionsAPIAndEvents(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{}, 0)
+func TestSubscriptionsAPIAndEvents(t *testing.T) { forEachTransport(t, testSubscriptionsAPIAndEvents) }
+
+func testSubscriptionsAPIAndEvents(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, Subscriptions: true}, history.Retention{}, 0)
 	watcherTok := token(t, subKey, nil, []string{"/.well-known/mercure/subscriptions{/topic}{/subscriber}"}, time.Hour)
 	watcher := th.subscribe("topic="+url.QueryEscape("/.well-known/mercure/subscriptions{/topic}{/subscriber}"), http.Header{"Authorization": {"Bearer " + watcherTok}})
 
@@ -54,7 +56,7 @@ func TestSubscriptionsAPIAndEvents(t *testing.T) {
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
-		status, body := do(t, req)
+		status, body := th.do(req)
 		var m map[string]any
 		json.Unmarshal([]byte(body), &m)
 		return status, m
@@ -99,16 +101,24 @@ func TestSubscriptionsAPIAndEvents(t *testing.T) {
 }
 
 func TestSubscriptionsAPIOffByDefault(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	forEachTransport(t, testSubscriptionsAPIOffByDefault)
+}
+
+func testSubscriptionsAPIOffByDefault(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	req, _ := http.NewRequest(http.MethodGet, th.srv.URL+"/.well-known/mercure/subscriptions", nil)
 	req.Header.Set("Authorization", "Bearer "+token(t, subKey, nil, []string{"*"}, time.Hour))
-	if status, _ := do(t, req); status != 404 {
+	if status, _ := th.do(req); status != 404 {
 		t.Fatalf("status %d, want 404", status)
 	}
 }
 
 func TestShutdownSendsJitteredRetry(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, ShutdownRetry: time.Second}, history.Retention{}, 0)
+	forEachTransport(t, testShutdownSendsJitteredRetry)
+}
+
+func testShutdownSendsJitteredRetry(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, ShutdownRetry: time.Second}, history.Retention{}, 0)
 	var streams []*stream
 	for range 20 {
 		streams = append(streams, th.subscribe("topic=a", nil))

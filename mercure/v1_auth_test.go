@@ -43,9 +43,9 @@ func accessToken(t *testing.T, key, aud string, edit func(jwt.MapClaims, map[str
 	return s
 }
 
-// startV1Hub serves a hub that trusts issuerURL's access tokens, signed with pubKey for
-// publishers and subKey for subscribers, beside 0.x tokens signed with the same keys.
-func startV1Hub(t *testing.T, cfg mercure.Config) *testHub {
+// startV1Hub serves a hub over tr that trusts issuerURL's access tokens, signed with pubKey
+// for publishers and subKey for subscribers, beside 0.x tokens signed with the same keys.
+func (tr transport) startV1Hub(t *testing.T, cfg mercure.Config) *testHub {
 	t.Helper()
 	var err error
 	if cfg.V1.Publisher, err = auth.NewAccessVerifier(auth.Issuer{URL: issuerURL, Key: []byte(pubKey)}); err != nil {
@@ -55,13 +55,15 @@ func startV1Hub(t *testing.T, cfg mercure.Config) *testHub {
 		t.Fatal(err)
 	}
 	cfg.Anonymous = true
-	return startHub(t, cfg, history.Retention{}, 0)
+	return tr.startHub(t, cfg, history.Retention{}, 0)
 }
 
 func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 
-func TestV1PublishTokens(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{})
+func TestV1PublishTokens(t *testing.T) { forEachTransport(t, testV1PublishTokens) }
+
+func testV1PublishTokens(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{})
 	aud := th.url()
 	pub := func(tok string, topics ...string) int {
 		status, _ := th.publishWith(tok, url.Values{"topic": topics, "data": {"x"}})
@@ -96,8 +98,10 @@ func TestV1PublishTokens(t *testing.T) {
 	}
 }
 
-func TestV1PrivateUpdates(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{})
+func TestV1PrivateUpdates(t *testing.T) { forEachTransport(t, testV1PrivateUpdates) }
+
+func testV1PrivateUpdates(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{})
 	aud := th.url()
 	sub := func(details ...any) http.Header { return bearer(accessToken(t, subKey, aud, nil, details...)) }
 	exactRight := th.subscribeV1("match=*", sub(grant([]string{"subscribe"}, exactTopic("https://example.com/users/1"))))
@@ -120,8 +124,10 @@ func TestV1PrivateUpdates(t *testing.T) {
 }
 
 // A grant of one generation never widens a request of the other.
-func TestV1NoMixingOfGrants(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{})
+func TestV1NoMixingOfGrants(t *testing.T) { forEachTransport(t, testV1NoMixingOfGrants) }
+
+func testV1NoMixingOfGrants(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{})
 	// A 0.x token on a 1.0 request is refused, whatever it grants.
 	old := bearer(token(t, subKey, nil, []string{"*"}, time.Hour))
 	if _, status, _ := th.request(http.MethodGet, "match=*", "", old); status != http.StatusUnauthorized {
@@ -135,8 +141,10 @@ func TestV1NoMixingOfGrants(t *testing.T) {
 	expect(t, "template-looking exact grant", s, "hello")
 }
 
-func TestV1ProtocolSwitch(t *testing.T) {
-	only0 := startV1Hub(t, mercure.Config{V1: mercure.V1Config{Protocol: mercure.Protocol0}})
+func TestV1ProtocolSwitch(t *testing.T) { forEachTransport(t, testV1ProtocolSwitch) }
+
+func testV1ProtocolSwitch(t *testing.T, tr transport) {
+	only0 := tr.startV1Hub(t, mercure.Config{V1: mercure.V1Config{Protocol: mercure.Protocol0}})
 	if _, status, _ := only0.request(http.MethodGet, "match=a", "", nil); status != http.StatusBadRequest {
 		t.Errorf("1.0 request on a 0.x-only hub: %d", status)
 	}
@@ -145,7 +153,7 @@ func TestV1ProtocolSwitch(t *testing.T) {
 	}
 	only0.subscribe("topic=a", nil).close()
 
-	only1 := startV1Hub(t, mercure.Config{V1: mercure.V1Config{Protocol: mercure.Protocol1}})
+	only1 := tr.startV1Hub(t, mercure.Config{V1: mercure.V1Config{Protocol: mercure.Protocol1}})
 	if _, status, body := only1.request(http.MethodGet, "topic=a", "", nil); status != http.StatusBadRequest || !strings.Contains(body, "1.0 only") {
 		t.Errorf("0.x request on a 1.0-only hub: %d %s", status, body)
 	}
@@ -163,9 +171,11 @@ func TestV1ProtocolSwitch(t *testing.T) {
 // A pinned hub URL is the audience whatever the request's scheme and host, so a hub
 // behind a proxy, or on a loopback address in tests, accepts tokens minted for its
 // public name and nothing else.
-func TestV1PinnedResource(t *testing.T) {
+func TestV1PinnedResource(t *testing.T) { forEachTransport(t, testV1PinnedResource) }
+
+func testV1PinnedResource(t *testing.T, tr transport) {
 	const public = "https://localhost/.well-known/mercure"
-	th := startV1Hub(t, mercure.Config{V1: mercure.V1Config{HubURL: public}})
+	th := tr.startV1Hub(t, mercure.Config{V1: mercure.V1Config{HubURL: public}})
 	all := grant([]string{"publish"}, exactTopic("*"))
 	if status, body := th.publishWith(accessToken(t, pubKey, public, nil, all), url.Values{"topic": {"a"}}); status != http.StatusOK {
 		t.Fatalf("token for the pinned resource: %d %s", status, body)

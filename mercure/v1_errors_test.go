@@ -13,10 +13,11 @@ import (
 	"github.com/heraldsse/herald/mercure"
 )
 
-// answer sends req and returns its status, WWW-Authenticate header and body.
-func answer(t *testing.T, req *http.Request) (int, string, string) {
+// answer sends req over th's transport and returns its status, WWW-Authenticate header and
+// body.
+func answer(t *testing.T, th *testHub, req *http.Request) (int, string, string) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := th.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +26,10 @@ func answer(t *testing.T, req *http.Request) (int, string, string) {
 	return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), string(b)
 }
 
-func TestRFC6750Answers(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{})
+func TestRFC6750Answers(t *testing.T) { forEachTransport(t, testRFC6750Answers) }
+
+func testRFC6750Answers(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{})
 	meta := `resource_metadata="` + th.srv.URL + `/.well-known/oauth-protected-resource/.well-known/mercure"`
 	form := url.Values{"topic": {"https://example.com/a"}, "data": {"x"}}.Encode()
 	post := func(auth string) *http.Request {
@@ -51,29 +54,31 @@ func TestRFC6750Answers(t *testing.T) {
 		{"two headers", "Bearer a\nBearer b", 400, `Bearer realm="mercure", error="invalid_request", ` + meta},
 		{"no grant", "Bearer " + noRight, 403, `Bearer realm="mercure", error="insufficient_scope", ` + meta},
 	} {
-		status, challenge, body := answer(t, post(tt.auth))
+		status, challenge, body := answer(t, th, post(tt.auth))
 		if status != tt.status || challenge != tt.challenge {
 			t.Errorf("%s: %d %q (%s), want %d %q", tt.name, status, challenge, strings.TrimSpace(body), tt.status, tt.challenge)
 		}
 	}
 
 	// Subscribing without a token on a hub without anonymous subscribers: the bare challenge.
-	closed := startHub(t, mercure.Config{}, history.Retention{}, 0)
+	closed := tr.startHub(t, mercure.Config{}, history.Retention{}, 0)
 	req0, _ := http.NewRequest(http.MethodGet, closed.url()+"?match=a", nil)
-	if status, challenge, _ := answer(t, req0); status != 401 || challenge != `Bearer realm="mercure", resource_metadata="`+closed.srv.URL+`/.well-known/oauth-protected-resource/.well-known/mercure"` {
+	if status, challenge, _ := answer(t, closed, req0); status != 401 || challenge != `Bearer realm="mercure", resource_metadata="`+closed.srv.URL+`/.well-known/oauth-protected-resource/.well-known/mercure"` {
 		t.Errorf("no token on a closed hub: %d %q", status, challenge)
 	}
 	// The subscriptions API answers 403 with the scope challenge too.
-	api := startV1Hub(t, mercure.Config{Subscriptions: true})
+	api := tr.startV1Hub(t, mercure.Config{Subscriptions: true})
 	req, _ := http.NewRequest(http.MethodGet, api.url()+"/subscriptions", nil)
 	req.Header.Set("Authorization", "Bearer "+token(t, subKey, nil, []string{"other"}, time.Hour))
-	if status, challenge, _ := answer(t, req); status != 403 || !strings.Contains(challenge, `error="insufficient_scope"`) {
+	if status, challenge, _ := answer(t, api, req); status != 403 || !strings.Contains(challenge, `error="insufficient_scope"`) {
 		t.Errorf("subscriptions API: %d %q", status, challenge)
 	}
 }
 
-func TestRFC6750SubscribeAnswers(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{})
+func TestRFC6750SubscribeAnswers(t *testing.T) { forEachTransport(t, testRFC6750SubscribeAnswers) }
+
+func testRFC6750SubscribeAnswers(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{})
 	// startV1Hub allows anonymous subscribers; a bad token is refused all the same.
 	for _, tt := range []struct {
 		name, query, auth string
@@ -87,16 +92,18 @@ func TestRFC6750SubscribeAnswers(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(http.MethodGet, th.url()+"?"+tt.query, nil)
 		req.Header.Set("Authorization", tt.auth)
-		status, challenge, _ := answer(t, req)
+		status, challenge, _ := answer(t, th, req)
 		if status != tt.status || !strings.Contains(challenge, tt.code) || !strings.Contains(challenge, "resource_metadata=") {
 			t.Errorf("%s: %d %q", tt.name, status, challenge)
 		}
 	}
 }
 
-func TestMetadataDocument(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{Subscriptions: true, V1: mercure.V1Config{CookieName: "__Secure-hub_token"}})
-	resp, err := http.Get(th.srv.URL + mercure.MetadataPath)
+func TestMetadataDocument(t *testing.T) { forEachTransport(t, testMetadataDocument) }
+
+func testMetadataDocument(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{Subscriptions: true, V1: mercure.V1Config{CookieName: "__Secure-hub_token"}})
+	resp, err := th.client.Get(th.srv.URL + mercure.MetadataPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,27 +128,29 @@ func TestMetadataDocument(t *testing.T) {
 	}
 
 	// A pinned hub URL is the resource, and the challenge points at its metadata.
-	pinned := startV1Hub(t, mercure.Config{V1: mercure.V1Config{HubURL: "https://hub.example/.well-known/mercure"}})
+	pinned := tr.startV1Hub(t, mercure.Config{V1: mercure.V1Config{HubURL: "https://hub.example/.well-known/mercure"}})
 	req, _ := http.NewRequest(http.MethodPost, pinned.url(), nil)
-	if _, challenge, _ := answer(t, req); !strings.Contains(challenge, `resource_metadata="https://hub.example/.well-known/oauth-protected-resource/.well-known/mercure"`) {
+	if _, challenge, _ := answer(t, pinned, req); !strings.Contains(challenge, `resource_metadata="https://hub.example/.well-known/oauth-protected-resource/.well-known/mercure"`) {
 		t.Fatalf("pinned challenge %q", challenge)
 	}
 
 	// A 0.x-only hub has no metadata, and its challenges do not point at any.
-	only0 := startV1Hub(t, mercure.Config{V1: mercure.V1Config{Protocol: mercure.Protocol0}})
-	if r, err := http.Get(only0.srv.URL + mercure.MetadataPath); err != nil || r.StatusCode != 404 {
+	only0 := tr.startV1Hub(t, mercure.Config{V1: mercure.V1Config{Protocol: mercure.Protocol0}})
+	if r, err := only0.client.Get(only0.srv.URL + mercure.MetadataPath); err != nil || r.StatusCode != 404 {
 		t.Fatalf("0.x-only metadata: %v %v", r.StatusCode, err)
 	} else {
 		r.Body.Close()
 	}
 	req, _ = http.NewRequest(http.MethodPost, only0.url(), nil)
-	if _, challenge, _ := answer(t, req); challenge != `Bearer realm="mercure"` {
+	if _, challenge, _ := answer(t, only0, req); challenge != `Bearer realm="mercure"` {
 		t.Fatalf("0.x-only challenge %q", challenge)
 	}
 }
 
-func TestV1TokenTransport(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{PublishOrigins: []string{"https://app.example"}})
+func TestV1TokenTransport(t *testing.T) { forEachTransport(t, testV1TokenTransport) }
+
+func testV1TokenTransport(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{PublishOrigins: []string{"https://app.example"}})
 	aud := th.url()
 	priv := grant([]string{"subscribe"}, exactTopic("p"))
 	good := accessToken(t, subKey, aud, nil, priv)
@@ -176,7 +185,7 @@ func TestV1TokenTransport(t *testing.T) {
 		if origin != "" {
 			req.Header.Set("Origin", origin)
 		}
-		status, _ := do(t, req)
+		status, _ := th.do(req)
 		return status
 	}
 	if s := post("https://evil.example"); s != 403 {

@@ -10,8 +10,10 @@ import (
 
 // Draft-08's publish rules for 1.0 publishers: "*" is no topic, and the hub's namespace
 // (where its subscription events live) is reserved, however the path is spelled.
-func TestV1PublishTopicRules(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{})
+func TestV1PublishTopicRules(t *testing.T) { forEachTransport(t, testV1PublishTopicRules) }
+
+func testV1PublishTopicRules(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{})
 	all := accessToken(t, pubKey, th.url(), nil, grant([]string{"publish"}, exactTopic("*")))
 	for _, tt := range []struct {
 		topic string

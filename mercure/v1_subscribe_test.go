@@ -30,11 +30,12 @@ func (th *testHub) request(method, rawQuery, body string, header http.Header) (*
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := th.client.Do(req)
 	if err != nil {
 		cancel()
 		th.t.Fatal(err)
 	}
+	th.checkProto(resp)
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -65,8 +66,10 @@ func expect(t *testing.T, name string, s *stream, want ...string) {
 	s.none(100 * time.Millisecond)
 }
 
-func TestV1Matchers(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestV1Matchers(t *testing.T) { forEachTransport(t, testV1Matchers) }
+
+func testV1Matchers(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	q := url.QueryEscape
 	match := th.subscribeV1("match="+q("https://example.com/books/1"), nil)
 	matchExact := th.subscribeV1("match_exact="+q("https://example.com/books/{id}"), nil) // no template in 1.0
@@ -99,8 +102,10 @@ func TestV1Matchers(t *testing.T) {
 	expect(t, "WHATWG parsing", odd, "7")
 }
 
-func TestV1SubscribeRefusals(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, MaxTopics: 3}, history.Retention{}, 0)
+func TestV1SubscribeRefusals(t *testing.T) { forEachTransport(t, testV1SubscribeRefusals) }
+
+func testV1SubscribeRefusals(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, MaxTopics: 3}, history.Retention{}, 0)
 	long := strings.Repeat("a", mercure.DefaultMaxTopicBytes+1)
 	for _, tt := range []struct{ query, want string }{
 		{"Match=a", "Match"}, // names are case-sensitive
@@ -135,8 +140,10 @@ func TestV1SubscribeRefusals(t *testing.T) {
 	s.close()
 }
 
-func TestV1LastEventID(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestV1LastEventID(t *testing.T) { forEachTransport(t, testV1LastEventID) }
+
+func testV1LastEventID(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	var ids []string
 	for i := range 5 {
 		ids = append(ids, th.mustPublish(url.Values{"topic": {"t"}, "data": {fmt.Sprint(i)}}))
@@ -184,7 +191,11 @@ func TestV1LastEventID(t *testing.T) {
 // An id of a private update that the subscriber may not receive is answered "earliest",
 // in 1.0 as in 0.x: the header never confirms that such an update exists.
 func TestV1LastEventIDOfPrivateUpdate(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	forEachTransport(t, testV1LastEventIDOfPrivateUpdate)
+}
+
+func testV1LastEventIDOfPrivateUpdate(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	secret := th.mustPublish(url.Values{"topic": {"t"}, "data": {"s"}, "private": {"on"}})
 	th.mustPublish(url.Values{"topic": {"t"}, "data": {"public"}})
 	s := th.subscribeV1("match=t&last_event_id="+url.QueryEscape(secret), nil)
@@ -195,7 +206,11 @@ func TestV1LastEventIDOfPrivateUpdate(t *testing.T) {
 }
 
 func TestV1MatchersNeverUnlockPrivateUpdates(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+	forEachTransport(t, testV1MatchersNeverUnlockPrivateUpdates)
+}
+
+func testV1MatchersNeverUnlockPrivateUpdates(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	exact := th.subscribeV1("match=t", nil)
 	pattern := th.subscribeV1("match_urlpattern=*", nil)
 	th.mustPublish(url.Values{"topic": {"t"}, "data": {"secret"}, "private": {"on"}})
@@ -204,8 +219,10 @@ func TestV1MatchersNeverUnlockPrivateUpdates(t *testing.T) {
 	expect(t, "match_urlpattern", pattern, "public")
 }
 
-func TestV1Query(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true, MaxBodyBytes: 1024}, history.Retention{}, 0)
+func TestV1Query(t *testing.T) { forEachTransport(t, testV1Query) }
+
+func testV1Query(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true, MaxBodyBytes: 1024}, history.Retention{}, 0)
 	var ids []string
 	for i := range 4 {
 		ids = append(ids, th.mustPublish(url.Values{"topic": {fmt.Sprint("t", i%2)}, "data": {fmt.Sprint(i)}}))
@@ -249,8 +266,10 @@ func TestV1Query(t *testing.T) {
 }
 
 // A 0.x subscriber is served exactly as before, beside 1.0 ones on the same hub.
-func TestV1BesideV0(t *testing.T) {
-	th := startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
+func TestV1BesideV0(t *testing.T) { forEachTransport(t, testV1BesideV0) }
+
+func testV1BesideV0(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	v0 := th.subscribe("topic="+url.QueryEscape("https://example.com/books/{id}"), nil)
 	v1 := th.subscribeV1("match_urlpattern="+url.QueryEscape("https://example.com/books/:id"), nil)
 	th.mustPublish(url.Values{"topic": {"https://example.com/books/1"}, "data": {"1"}})

@@ -13,7 +13,11 @@ import (
 )
 
 func TestV1SubscriptionEventsAndAPI(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{Subscriptions: true})
+	forEachTransport(t, testV1SubscriptionEventsAndAPI)
+}
+
+func testV1SubscriptionEventsAndAPI(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{Subscriptions: true})
 	aud := th.url()
 	const eventsPattern = "/.well-known/mercure/subscriptions/:type/:match/:subscriber"
 	watchTok := accessToken(t, subKey, aud, nil, grant([]string{"subscribe"}, patternTopic(eventsPattern), patternTopic("/.well-known/mercure/subscriptions*")))
@@ -67,7 +71,7 @@ func TestV1SubscriptionEventsAndAPI(t *testing.T) {
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := th.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +116,11 @@ func TestV1SubscriptionEventsAndAPI(t *testing.T) {
 // Each client gets the form of its generation: a 0.x subscriber appears in 0.x listings and
 // events only, a 1.0 one in 1.0 ones only.
 func TestSubscriptionFormsStayApart(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{Subscriptions: true})
+	forEachTransport(t, testSubscriptionFormsStayApart)
+}
+
+func testSubscriptionFormsStayApart(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{Subscriptions: true})
 	old := th.subscribe("topic=a", nil)
 	v1 := th.subscribeV1("match=b", nil)
 	defer old.close()
@@ -122,7 +130,7 @@ func TestSubscriptionFormsStayApart(t *testing.T) {
 	list := func(tok string) []any {
 		req, _ := http.NewRequest(http.MethodGet, th.srv.URL+"/.well-known/mercure/subscriptions", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		_, body := do(t, req)
+		_, body := th.do(req)
 		var m map[string]any
 		json.Unmarshal([]byte(body), &m)
 		l, _ := m["subscriptions"].([]any)
@@ -138,14 +146,20 @@ func TestSubscriptionFormsStayApart(t *testing.T) {
 }
 
 func TestPublishTypeMercureIsReserved(t *testing.T) {
-	th := startHub(t, mercure.Config{}, history.Retention{}, 0)
+	forEachTransport(t, testPublishTypeMercureIsReserved)
+}
+
+func testPublishTypeMercureIsReserved(t *testing.T, tr transport) {
+	th := tr.startHub(t, mercure.Config{}, history.Retention{}, 0)
 	if status, body := th.publish(url.Values{"topic": {"a"}, "type": {"mercure"}}); status != 400 || !strings.Contains(body, "reserved") {
 		t.Fatalf("type=mercure: %d %s", status, body)
 	}
 }
 
-func TestSubscriptionsAPIProtocol1(t *testing.T) {
-	th := startV1Hub(t, mercure.Config{Subscriptions: true, V1: mercure.V1Config{Protocol: mercure.Protocol1}})
+func TestSubscriptionsAPIProtocol1(t *testing.T) { forEachTransport(t, testSubscriptionsAPIProtocol1) }
+
+func testSubscriptionsAPIProtocol1(t *testing.T, tr transport) {
+	th := tr.startV1Hub(t, mercure.Config{Subscriptions: true, V1: mercure.V1Config{Protocol: mercure.Protocol1}})
 	tok := accessToken(t, subKey, th.url(), nil, grant([]string{"subscribe"}, exactTopic("*")))
 	for path, want := range map[string]int{
 		"/.well-known/mercure/subscriptions":                 200,
@@ -154,7 +168,7 @@ func TestSubscriptionsAPIProtocol1(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(http.MethodGet, th.srv.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		if status, body := do(t, req); status != want {
+		if status, body := th.do(req); status != want {
 			t.Errorf("%s: %d %s, want %d", path, status, body, want)
 		}
 	}
