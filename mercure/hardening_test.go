@@ -224,9 +224,9 @@ func testSubscriptionsCursorLeaksNoPrivateID(t *testing.T, tr transport) {
 
 // lastEventId, spelled as EventSource's property (polyfills send it so), resumes as
 // lastEventID does.
-func TestLastEventIdSpelling(t *testing.T) { forEachTransport(t, testLastEventIdSpelling) }
+func TestLastEventIdSpelling(t *testing.T) { forEachTransport(t, testLastEventIDSpelling) }
 
-func testLastEventIdSpelling(t *testing.T, tr transport) {
+func testLastEventIDSpelling(t *testing.T, tr transport) {
 	th := tr.startHub(t, mercure.Config{Anonymous: true}, history.Retention{}, 0)
 	first := th.mustPublish(url.Values{"topic": {"t"}, "data": {"1"}})
 	th.mustPublish(url.Values{"topic": {"t"}, "data": {"2"}})

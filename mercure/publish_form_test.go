@@ -47,7 +47,7 @@ func TestPublishFormErrors(t *testing.T) {
 		}
 		req.Header.Set("Content-Type", tc.ct)
 		req.Header.Set("Authorization", "Bearer "+tok)
-		status, got := do(t, req)
+		status, got := th.do(req)
 		if status != tc.status || !strings.Contains(got, tc.message) {
 			t.Errorf("%s: %d %q, want %d containing %q", tc.name, status, strings.TrimSpace(got), tc.status, tc.message)
 		}
