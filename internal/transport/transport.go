@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quic-go/quic-go"
 	"github.com/quic-go/quic-go/http3"
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
@@ -162,6 +163,10 @@ func (s *Server) Start(ln net.Listener) error {
 			MaxHeaderBytes: s.srv.MaxHeaderBytes,
 			IdleTimeout:    s.srv.IdleTimeout,
 			Logger:         s.logger,
+			// The same cap as HTTP/2's; without it quic-go allows 100 streams a connection.
+			// 0-RTT stays off (quic-go turns it on only when QUICConfig is nil): early data
+			// can be replayed by an attacker, and a publish must not be.
+			QUICConfig: &quic.Config{MaxIncomingStreams: int64(s.cfg.MaxStreams)},
 		}
 		s.srv.Handler = altSvc(s.srv.Handler, `h3=":`+strconv.Itoa(port)+`"; ma=86400`)
 	}

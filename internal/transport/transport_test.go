@@ -236,6 +236,34 @@ func TestStreamCapPerConnection(t *testing.T) {
 	}
 }
 
+// The stream cap holds on HTTP/3 too: quic-go's own default (100) would let a third stream
+// through.
+func TestStreamCapPerHTTP3Connection(t *testing.T) {
+	ca := testcert.New(t)
+	certFile, keyFile := ca.WritePair(t, t.TempDir(), 1)
+	addr, _ := start(t, Config{CertFile: certFile, KeyFile: keyFile, HTTP3: true, MaxStreams: 2}, ticking())
+	h3t := &http3.Transport{TLSClientConfig: ca.ClientTLS()}
+	defer h3t.Close()
+	c := &http.Client{Transport: h3t}
+	for range 2 {
+		resp, err := c.Get("https://" + addr + "/stream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.ProtoMajor != 3 {
+			t.Fatalf("stream over %s", resp.Proto)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://"+addr+"/", nil)
+	if resp, err := c.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("a third stream was served past the cap of 2")
+	}
+}
+
 func TestHTTP3WithAltSvc(t *testing.T) {
 	ca := testcert.New(t)
 	certFile, keyFile := ca.WritePair(t, t.TempDir(), 1)
