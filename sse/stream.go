@@ -258,6 +258,19 @@ func (s *Stream) usableLocked() error {
 // writeLocked writes buf and flushes under the write timeout. A failure ends the stream.
 func (s *Stream) writeLocked(buf []byte) error {
 	s.buf = buf
+	if err := s.deadlineLocked(); err != nil {
+		return err
+	}
+	if len(buf) > 0 {
+		if _, err := s.w.Write(buf); err != nil {
+			return s.failLocked(err)
+		}
+	}
+	return s.flushLocked()
+}
+
+// deadlineLocked arms the write timeout for the next write. A failure ends the stream.
+func (s *Stream) deadlineLocked() error {
 	if s.timeout > 0 && s.deadlines {
 		if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil {
 			if !errors.Is(err, http.ErrNotSupported) {
@@ -266,15 +279,15 @@ func (s *Stream) writeLocked(buf []byte) error {
 			s.deadlines = false
 		}
 	}
-	var err error
-	if len(buf) > 0 {
-		_, err = s.w.Write(buf)
-	}
-	if err == nil {
-		err = s.rc.Flush()
-		if errors.Is(err, http.ErrNotSupported) {
-			err = ErrFlushNotSupported
-		}
+	return nil
+}
+
+// flushLocked flushes what was written, under the deadline armed for it, then clears the
+// deadline. A failure ends the stream.
+func (s *Stream) flushLocked() error {
+	err := s.rc.Flush()
+	if errors.Is(err, http.ErrNotSupported) {
+		err = ErrFlushNotSupported
 	}
 	if err != nil {
 		return s.failLocked(err)
