@@ -3,11 +3,9 @@ package mercure
 import (
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -105,21 +103,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	lastEventID := r.Header.Get("Last-Event-ID")
-	if lastEventID == "" && v1 != nil {
-		lastEventID = v1.lastEventID // the header wins, then last_event_id, then lastEventID
-	}
-	if lastEventID == "" {
-		lastEventID = query.Get("lastEventID")
-	}
-	if lastEventID == "" {
-		// The spelling of EventSource's own property, which polyfills send.
-		lastEventID = query.Get("lastEventId")
-	}
-	asked := lastEventID != ""
-	if asked && !usableLastEventID(lastEventID, h.cfg.MaxIDBytes) {
-		lastEventID = "earliest" // no update can have it: answered as an unknown id
-	}
+	lastEventID, asked := h.lastEventID(r, query, v1)
 	var filter hub.Filter
 	if v1 != nil {
 		filter, err = h.v1Filter(v1, claims), nil
@@ -150,61 +134,20 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusServiceUnavailable, "the hub is shutting down")
 		return
 	}
-	released = true // from here on, end releases it
+	released = true // from here on, the stream's end releases it
 	h.metrics.Subscribes.Add(1)
 	if h.cfg.Subscriptions {
 		h.subEvents.add(info, true)
 	}
-	// end runs once the stream is over, here or, for a taken-over connection, in the pool.
-	end := func(err error) {
-		// A stalled client shows either as an overflowing queue or as a write that timed out.
-		var ne net.Error
-		if errors.Is(sub.Err(), hub.ErrSlowConsumer) || (errors.As(err, &ne) && ne.Timeout()) {
-			h.metrics.SlowConsumers.Add(1)
-		}
-		if err != nil && !isClientGone(err) && !errors.Is(err, hub.ErrHubClosed) && !errors.Is(err, errTokenExpired) && !errors.Is(err, hub.ErrSlowConsumer) && !errors.Is(err, errClientGone) {
-			h.logger.Debug("mercure: stream ended", "err", err)
-		}
-		sub.Close()
-		if h.cfg.Subscriptions {
-			h.subEvents.add(info, false) // queued: this may run on a writer of many streams
-		}
-		h.metrics.Unsubscribes.Add(1)
-		h.conns.release(ip)
-		h.streams.Done()
-	}
-
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
-	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
-	if asked {
-		// Only in answer to a request: the header names where replay started (the id the
-		// client sent, or "earliest"), never anything about the hub's other updates.
-		if v1 == nil {
-			hdr.Set("Last-Event-ID", sub.LastEventID())
-		}
-		hdr.Set("Mercure-Last-Event-ID", sub.LastEventID()) // the 1.0 name, for both
-	}
-	var expires time.Time
+	st := &stream{h: h, sub: sub, info: info, ip: ip, v1: v1 != nil, asked: asked}
 	if claims != nil {
-		expires = claims.ExpiresAt
+		st.expires = claims.ExpiresAt
 	}
-	if h.takeOver(w, r, sub, expires, end) {
+	st.head(w.Header())
+	if st.takeOver(w, r) {
 		return
 	}
-	w.WriteHeader(http.StatusOK)
-	sw := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout, metrics: h.metrics}
-	if r.Method == http.MethodHead {
-		end(sw.rc.Flush())
-		return
-	}
-	// An opening comment flushes the headers so the client's EventSource opens at once.
-	if err := sw.write([]byte(":\n")); err != nil {
-		end(err)
-		return
-	}
-	end(sw.pump(ctx, sub, max(h.cfg.Heartbeat, 0), expires, h.shutdown, h.goodbye))
+	st.end(st.serveHTTP(w, r))
 }
 
 // filter builds the hub filter for a subscriber's selectors and token.
