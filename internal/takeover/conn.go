@@ -101,6 +101,7 @@ func (c *Conn) serve(scratch *rawScratch) (items int) {
 		}
 		return items
 	}
+	all := c.pending // the backing array, kept for the next turn once everything went out
 	var werr error
 	var moved bool
 	if c.fd >= 0 {
@@ -114,12 +115,12 @@ func (c *Conn) serve(scratch *rawScratch) (items int) {
 		_, werr = c.pending.WriteTo(c.conn)
 		moved = bufferedLen(c.pending) < before
 	}
-	var ne net.Error
 	switch {
 	case werr == nil:
-		c.pending = c.pending[:0]
+		clear(all) // drop references to shared event bytes
+		c.pending = all[:0]
 		c.stalledFrom = time.Time{}
-	case werr == errWouldBlock || errors.As(werr, &ne) && ne.Timeout():
+	case werr == errWouldBlock || isTimeout(werr):
 		if moved || c.stalledFrom.IsZero() {
 			c.stalledFrom = now
 		}
@@ -164,6 +165,13 @@ func (c *Conn) served(wrote time.Time) {
 	if again {
 		c.Wake()
 	}
+}
+
+// isTimeout reports whether err is a write deadline's. It is a function of its own so that
+// the error variable errors.As needs escapes only when a write failed, not on every turn.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // drop removes the first n bytes from b.
