@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldsse/herald/hub"
@@ -35,12 +36,19 @@ var errTokenExpired = errors.New("mercure: subscriber token expired")
 type stream struct {
 	h       *Handler
 	sub     *hub.Subscription
+	replay  *hub.Replay
 	info    *subscriber
 	ip      netip.Addr
 	expires time.Time // the token's expiry; zero for none
 	v1      bool      // a Mercure 1.0 request
 	asked   bool      // the client sent a last event id
 	err     error     // why it ended, for the cleanup queue
+
+	// With SubscribeOptions.Notify (streams that may be taken over), news goes to the
+	// pool's connection once there is one, or to a channel if the stream stays in net/http.
+	notifies bool
+	conn     atomic.Pointer[takeover.Conn]
+	fallback atomic.Pointer[chan struct{}]
 }
 
 // head sets the response head of s.
@@ -51,17 +59,21 @@ func (s *stream) head(hdr http.Header) {
 	if s.asked {
 		// Only in answer to a request: the header names where replay started (the id the
 		// client sent, or "earliest"), never anything about the hub's other updates.
-		if !s.v1 {
-			hdr.Set("Last-Event-ID", s.sub.LastEventID())
+		id := s.replay.After()
+		if id == "" {
+			id = "earliest" // replay starts at the earliest retained update
 		}
-		hdr.Set("Mercure-Last-Event-ID", s.sub.LastEventID()) // the 1.0 name, for both
+		if !s.v1 {
+			hdr.Set("Last-Event-ID", id)
+		}
+		hdr.Set("Mercure-Last-Event-ID", id) // the 1.0 name, for both
 	}
 }
 
-// replay writes what the client missed with write. When the hub ends the stream during
+// sendReplay writes what the client missed with write. When the hub ends the stream during
 // replay, the client is told why, as after it; the error returned ends the stream.
-func (s *stream) replay(ctx context.Context, write func([]byte) error) error {
-	replayed, err := s.sub.Replay(ctx, write)
+func (s *stream) sendReplay(ctx context.Context, write func([]byte) error) error {
+	replayed, err := s.replay.Send(ctx, write)
 	s.h.metrics.Replayed.Add(int64(replayed))
 	s.h.metrics.Deliveries.Add(int64(replayed))
 	if err != nil {
@@ -95,6 +107,33 @@ func (h *Handler) lastEventID(r *http.Request, query url.Values, v1 *v1Subscribe
 		id = "earliest"
 	}
 	return id, true
+}
+
+// notify is the subscription's SubscribeOptions.Notify: it runs on the hub's dispatcher
+// and only passes the news on. Before the stream has a connection or a channel (during
+// replay), news is dropped: whoever serves the stream next looks for itself.
+func (s *stream) notify() {
+	if c := s.conn.Load(); c != nil {
+		c.Wake()
+	} else if ch := s.fallback.Load(); ch != nil {
+		select {
+		case *ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// news returns the channel that receives when the subscription has news, for a stream
+// served through net/http.
+func (s *stream) news() <-chan struct{} {
+	if !s.notifies {
+		return s.sub.Ready()
+	}
+	// Made for taking over, which failed: a channel of the stream's own.
+	ch := make(chan struct{}, 1)
+	ch <- struct{}{} // anything queued so far is news
+	s.fallback.Store(&ch)
+	return ch
 }
 
 // heartbeatDue reports whether a stream silent for so long, with nothing to send and

@@ -24,7 +24,7 @@ func (s *stream) serveHTTP(w http.ResponseWriter, r *http.Request) error {
 	if err := st.WriteEncoded(opening); err != nil {
 		return err
 	}
-	if err := s.replay(st.Context(), func(b []byte) error { return st.WriteEncoded(b) }); err != nil {
+	if err := s.sendReplay(st.Context(), func(b []byte) error { return st.WriteEncoded(b) }); err != nil {
 		return err
 	}
 	// One timer for the heartbeat, re-armed to the end of each silence; one for the
@@ -42,7 +42,7 @@ func (s *stream) serveHTTP(w http.ResponseWriter, r *http.Request) error {
 		defer t.Stop()
 		expiry = t.C
 	}
-	ready := s.sub.Ready() // once: it takes the subscription's lock
+	ready := s.news()
 	lastWrite := time.Now()
 	var bufs [][]byte
 	for {

@@ -121,8 +121,15 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if v1 != nil {
 		info.matchers, info.claims = v1.matchers, claims
 	}
-	ctx := r.Context()
-	sub, err := h.cfg.Hub.Subscribe(ctx, hub.SubscribeOptions{Filter: filter, LastEventID: lastEventID, Info: info})
+	st := &stream{h: h, info: info, ip: ip, v1: v1 != nil, asked: asked}
+	opts := hub.SubscribeOptions{Filter: filter, Replay: asked, Info: info}
+	if lastEventID != "earliest" {
+		opts.After = lastEventID
+	}
+	if st.mayTakeOver(r) {
+		opts.Notify = st.notify // one channel each would cost memory the pool saves
+	}
+	sub, replay, err := h.cfg.Hub.Subscribe(r.Context(), opts)
 	if err != nil {
 		w.Header().Set("Retry-After", "1")
 		h.fail(w, r, http.StatusServiceUnavailable, "cannot subscribe now; retry later")
@@ -139,7 +146,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.Subscriptions {
 		h.subEvents.add(info, true)
 	}
-	st := &stream{h: h, sub: sub, info: info, ip: ip, v1: v1 != nil, asked: asked}
+	st.sub, st.replay = sub, replay
 	if claims != nil {
 		st.expires = claims.ExpiresAt
 	}

@@ -16,10 +16,7 @@ import (
 // returns true the stream is over or in the pool's hands.
 func (s *stream) takeOver(w http.ResponseWriter, r *http.Request) bool {
 	h := s.h
-	// NOTE: TLS connections stay in net/http. A tls.Conn turns a write that times out
-	// into a permanent error (and may have sent part of a record), so the pool's short
-	// deadline writes would end a TLS stream the first time its client lags.
-	if h.pool == nil || r.ProtoMajor != 1 || r.Method != http.MethodGet || r.TLS != nil {
+	if !s.mayTakeOver(r) {
 		return false
 	}
 	conn, _, err := http.NewResponseController(w).Hijack()
@@ -41,7 +38,7 @@ func (s *stream) takeOver(w http.ResponseWriter, r *http.Request) bool {
 	}
 	err = write(head.Bytes())
 	if err == nil {
-		err = s.replay(r.Context(), write)
+		err = s.sendReplay(r.Context(), write)
 	}
 	if err == nil {
 		err = conn.SetWriteDeadline(time.Time{})
@@ -52,8 +49,19 @@ func (s *stream) takeOver(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	c := h.pool.Add(conn, s, s.expires)
-	s.sub.Notify(c.Wake) // the first turn comes at once
+	s.conn.Store(c) // news goes to the connection from now on (stream.notify)
+	c.Wake()        // and what queued up during replay is news: the first turn comes at once
 	return true
+}
+
+// mayTakeOver reports whether s's request is one to take over (Config.Takeover, HTTP/1.1,
+// GET, no TLS), and remembers it: the subscription is then made with Notify.
+func (s *stream) mayTakeOver(r *http.Request) bool {
+	// NOTE: TLS connections stay in net/http. A tls.Conn turns a write that times out
+	// into a permanent error (and may have sent part of a record), so the pool's short
+	// deadline writes would end a TLS stream the first time its client lags.
+	s.notifies = s.h.pool != nil && r.ProtoMajor == 1 && r.Method == http.MethodGet && r.TLS == nil
+	return s.notifies
 }
 
 // newPool starts the pool that serves taken-over streams.
