@@ -16,7 +16,7 @@ import (
 // returns true the stream is over or in the pool's hands.
 func (s *stream) takeOver(w http.ResponseWriter, r *http.Request) bool {
 	h := s.h
-	if !s.mayTakeOver(r) {
+	if !s.notifies { // see mayTakeOver, asked before subscribing
 		return false
 	}
 	conn, _, err := http.NewResponseController(w).Hijack()
