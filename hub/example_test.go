@@ -21,19 +21,19 @@ func ExampleHub_Subscribe() {
 	for h.LastID() != "1" { // delivery is asynchronous; wait until it is done
 		time.Sleep(time.Millisecond)
 	}
-	sub, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"news"}}, LastEventID: "earliest"})
+	sub, replay, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"news"}}, Replay: true})
 	defer sub.Close()
 	h.Publish(ctx, history.Update{ID: "2", Topics: []string{"news"}, Type: "flash", Data: "after"})
 
-	sub.Replay(ctx, func(wire []byte) error { fmt.Printf("replay: %q\n", wire); return nil })
+	replay.Send(ctx, func(wire []byte) error { fmt.Printf("replay: %q\n", wire); return nil })
 	<-sub.Ready()
 	live, _ := sub.Drain(nil)
 	for _, wire := range live {
 		fmt.Printf("live:   %q\n", wire)
 	}
-	fmt.Println("resumed after:", sub.LastEventID())
+	fmt.Printf("resumed after: %q\n", replay.After())
 	// Output:
 	// replay: "id: 1\ndata: before\n\n"
 	// live:   "id: 2\nevent: flash\ndata: after\n\n"
-	// resumed after: earliest
+	// resumed after: ""
 }

@@ -51,7 +51,7 @@ func benchHub(b *testing.B, n int, selectors func(i int) []string) *hub.Hub {
 	var m topic.Matcher
 	for i := range n {
 		set := m.CompileSet(selectors(i))
-		s, err := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: selectorFilter(set)})
+		s, _, err := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: selectorFilter(set)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func BenchmarkFanOutHostileSelectors(b *testing.B) {
 	for _, hostile := range []int{0, 200} {
 		b.Run(fmt.Sprintf("hostile=%d", hostile), func(b *testing.B) {
 			h := benchHub(b, hostile, func(i int) []string { return hostileTemplates(fmt.Sprint(i)) })
-			sub, err := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{benchTopic}}})
+			sub, _, err := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{benchTopic}}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -121,7 +121,7 @@ func BenchmarkFanOutTemplateSubscriber(b *testing.B) {
 		b.Run(bb.name, func(b *testing.B) {
 			h := benchHub(b, bb.others, bb.selectors)
 			set := topic.CompileSet([]string{"https://example.com/organizations/{org}/projects/{project}/{+rest}"})
-			sub, err := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: selectorFilter(set)})
+			sub, _, err := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: selectorFilter(set)})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -19,7 +19,7 @@ func TestSlowMatchingBlocksNobodyElse(t *testing.T) {
 	ctx := context.Background()
 	entered := make(chan struct{}, 1)
 	release := make(chan struct{})
-	slow, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Match: func(string) bool {
+	slow, _, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Match: func(string) bool {
 		select {
 		case entered <- struct{}{}:
 		default:
@@ -40,7 +40,7 @@ func TestSlowMatchingBlocksNobodyElse(t *testing.T) {
 
 	// probe tells when the exact dispatcher has handed update 1 on, so that a subscriber
 	// made after that starts live after it.
-	probe, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
+	probe, _, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestSlowMatchingBlocksNobodyElse(t *testing.T) {
 	// While the selector is being matched: subscribing, leaving and exact delivery go on.
 	done := make(chan *hub.Subscription)
 	go func() {
-		s, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
+		s, _, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
 		if err != nil {
 			t.Error(err)
 		}
@@ -90,7 +90,7 @@ func TestSlowMatchingBlocksNobodyElse(t *testing.T) {
 func TestMixedSubscriberInOrder(t *testing.T) {
 	h := newHub(t, 0)
 	set := topic.CompileSet([]string{"b/{id}"})
-	sub, _ := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"a"}, Selectors: set}})
+	sub, _, _ := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"a"}, Selectors: set}})
 	defer sub.Close()
 	for i := range 50 {
 		tp := "a"
@@ -111,25 +111,25 @@ func TestPublishEphemeral(t *testing.T) {
 	h := newHub(t, 0)
 	ctx := context.Background()
 	set := topic.CompileSet([]string{"e/{id}"})
-	exact, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"e/1", "e/2"}}})
+	exact, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"e/1", "e/2"}}})
 	defer exact.Close()
-	general, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Selectors: set}})
+	general, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Selectors: set}})
 	defer general.Close()
-	allowed, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Selectors: set, Private: func([]string) bool { return true }}})
+	allowed, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Selectors: set, Private: func([]string) bool { return true }}})
 	defer allowed.Close()
-	other, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"x"}}})
+	other, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"x"}}})
 	defer other.Close()
 
-	data := func(sub *hub.Subscription, n int) string {
+	data := func(sub *hub.Subscription, rp *hub.Replay, n int) string {
 		var s string
-		for _, ev := range collect(t, sub, n) {
+		for _, ev := range collectReplay(t, sub, rp, n) {
 			s += ev.ID + ":" + ev.Data + " "
 		}
 		return s
 	}
 	publish(t, h, history.Update{ID: "logged", Topics: []string{"e/1"}, Data: "real"})
 	for _, sub := range []*hub.Subscription{exact, general, allowed} {
-		if got := data(sub, 1); got != "logged:real " {
+		if got := data(sub, nil, 1); got != "logged:real " {
 			t.Fatalf("got %q", got)
 		}
 	}
@@ -145,20 +145,20 @@ func TestPublishEphemeral(t *testing.T) {
 		t.Fatalf("an ephemeral update reached the log: newest is %q", after.ID)
 	}
 	// No id on the wire: a client's Last-Event-ID stays at "logged".
-	if got := data(exact, 1); got != ":public " {
+	if got := data(exact, nil, 1); got != ":public " {
 		t.Errorf("exact subscriber got %q", got)
 	}
-	if got := data(general, 1); got != ":public " {
+	if got := data(general, nil, 1); got != ":public " {
 		t.Errorf("template subscriber got %q", got)
 	}
-	if got := data(allowed, 2); got != ":public :private " {
+	if got := data(allowed, nil, 2); got != ":public :private " {
 		t.Errorf("authorized subscriber got %q", got)
 	}
 	// Not replayed.
-	late, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Selectors: set}, LastEventID: "earliest"})
+	late, lrp, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Selectors: set}, Replay: true})
 	defer late.Close()
 	publish(t, h, history.Update{ID: "next", Topics: []string{"e/3"}, Data: "real"})
-	if got := data(late, 2); got != "logged:real next:real " {
+	if got := data(late, lrp, 2); got != "logged:real next:real " {
 		t.Errorf("replay got %q", got)
 	}
 	if got, _ := other.Drain(nil); len(got) != 0 {

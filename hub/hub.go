@@ -65,6 +65,7 @@ type Hub struct {
 
 	mu           sync.Mutex
 	closed       bool
+	stopErr      error       // why a dispatcher stopped before Close; reported by Close
 	dispatched   history.Pos // last position fanned out to exact subscribers
 	dispatchedID string      // its update id, "" when none
 	exact        map[string]*topicIndex
@@ -149,13 +150,16 @@ func (h *Hub) SubscriberCount() int {
 }
 
 // Close stops the hub and ends every subscription with ErrHubClosed. It does not close the
-// log.
+// log; close the log after the hub. Close returns an error when the hub had stopped
+// delivering updates before it was closed (its log was closed under it, wrapped
+// history.ErrClosed), so that a shutdown in the wrong order does not go unnoticed; later
+// calls return the same.
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		h.dispatchers.Wait()
-		return nil
+		return h.closeErr()
 	}
 	h.closed = true
 	subs := h.allLocked()
@@ -165,7 +169,13 @@ func (h *Hub) Close() error {
 	for _, s := range subs {
 		s.end(ErrHubClosed)
 	}
-	return nil
+	return h.closeErr()
+}
+
+func (h *Hub) closeErr() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stopErr
 }
 
 func (h *Hub) allLocked() []*Subscription {
@@ -203,7 +213,18 @@ func (h *Hub) dispatch(ctx context.Context, after history.Pos, fanOut func([]his
 			backoff = 50 * time.Millisecond
 			return nil
 		})
-		if ctx.Err() != nil || errors.Is(err, history.ErrClosed) {
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, history.ErrClosed) {
+			// The log was closed under the hub: nothing more can be delivered. Say so now
+			// and when the hub is closed.
+			h.logger.Error("hub: the history log was closed while the hub follows it; no more updates are delivered", "err", err)
+			h.mu.Lock()
+			if h.stopErr == nil {
+				h.stopErr = fmt.Errorf("hub: stopped delivering before Close: %w", err)
+			}
+			h.mu.Unlock()
 			return
 		}
 		if errors.Is(err, history.ErrGap) {

@@ -30,12 +30,21 @@ func newHub(t *testing.T, queue int) *hub.Hub {
 	return h
 }
 
-// collect reads a subscription's replay and live events until it has n of them.
+// collect reads a subscription's live events until it has n of them.
 func collect(t *testing.T, sub *hub.Subscription, n int) []sse.Event {
 	t.Helper()
+	return collectReplay(t, sub, nil, n)
+}
+
+// collectReplay reads a subscription's replay (when rp is not nil), then its live events,
+// until it has n of them.
+func collectReplay(t *testing.T, sub *hub.Subscription, rp *hub.Replay, n int) []sse.Event {
+	t.Helper()
 	var wire []byte
-	if _, err := sub.Replay(context.Background(), func(b []byte) error { wire = append(wire, b...); return nil }); err != nil {
-		t.Fatal(err)
+	if rp != nil {
+		if _, err := rp.Send(context.Background(), func(b []byte) error { wire = append(wire, b...); return nil }); err != nil {
+			t.Fatal(err)
+		}
 	}
 	deadline := time.After(5 * time.Second)
 	for {
@@ -83,11 +92,11 @@ func publish(t *testing.T, h *hub.Hub, u history.Update) history.Entry {
 func TestFilterExactTemplateAndPrivate(t *testing.T) {
 	h := newHub(t, 0)
 	ctx := context.Background()
-	exact, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"a"}}})
+	exact, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"a"}}})
 	defer exact.Close()
-	general, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Match: func(t string) bool { return strings.HasPrefix(t, "b/") }}})
+	general, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Match: func(t string) bool { return strings.HasPrefix(t, "b/") }}})
 	defer general.Close()
-	private, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{
+	private, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{
 		Exact:   []string{"a"},
 		Private: func(ts []string) bool { return ts[0] == "a" },
 	}})
@@ -149,12 +158,12 @@ func testReplaySeam(t *testing.T, filter hub.Filter) {
 	<-started
 	// Subscribe from "earliest" while publishing goes on: replay and live must meet with
 	// no gap and no duplicate.
-	sub, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: filter, LastEventID: "earliest"})
+	sub, rp, err := h.Subscribe(ctx, hub.SubscribeOptions{Filter: filter, Replay: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	evs := collect(t, sub, total)
+	evs := collectReplay(t, sub, rp, total)
 	wg.Wait()
 	for i, ev := range evs {
 		if ev.ID != fmt.Sprint(i) {
@@ -172,22 +181,22 @@ func TestResumeFromID(t *testing.T) {
 		publish(t, h, history.Update{ID: fmt.Sprint(i), Topics: []string{"t"}, Data: "x"})
 	}
 	ctx := context.Background()
-	sub, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}, LastEventID: "2"})
+	sub, rp, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}, Replay: true, After: "2"})
 	defer sub.Close()
-	if sub.LastEventID() != "2" {
-		t.Fatalf("LastEventID = %q", sub.LastEventID())
+	if rp.After() != "2" {
+		t.Fatalf("After = %q", rp.After())
 	}
 	publish(t, h, history.Update{ID: "5", Topics: []string{"t"}, Data: "x"})
-	evs := collect(t, sub, 3)
+	evs := collectReplay(t, sub, rp, 3)
 	if evs[0].ID != "3" || evs[1].ID != "4" || evs[2].ID != "5" {
 		t.Fatalf("got %v", evs)
 	}
-	unknown, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}, LastEventID: "nope"})
+	unknown, urp, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}, Replay: true, After: "nope"})
 	defer unknown.Close()
-	if unknown.LastEventID() != "earliest" {
-		t.Fatalf("unknown id: LastEventID = %q, want earliest", unknown.LastEventID())
+	if urp.After() != "" {
+		t.Fatalf("unknown id: After = %q, want none (replay from the earliest)", urp.After())
 	}
-	if evs := collect(t, unknown, 6); len(evs) != 6 || evs[0].ID != "0" {
+	if evs := collectReplay(t, unknown, urp, 6); len(evs) != 6 || evs[0].ID != "0" {
 		t.Fatalf("unknown id replay: %v", evs)
 	}
 }
@@ -195,9 +204,9 @@ func TestResumeFromID(t *testing.T) {
 func TestSlowConsumerIsEndedOthersUnaffected(t *testing.T) {
 	h := newHub(t, 4)
 	ctx := context.Background()
-	slow, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
+	slow, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
 	defer slow.Close()
-	fast, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
+	fast, _, _ := h.Subscribe(ctx, hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
 	defer fast.Close()
 	for i := range 20 {
 		publish(t, h, history.Update{ID: fmt.Sprint(i), Topics: []string{"t"}, Data: "x"})
@@ -235,7 +244,7 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 	log := history.NewMemory(history.Retention{}, nil)
 	defer log.Close()
 	h, _ := hub.New(hub.Config{Log: log})
-	sub, _ := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
+	sub, _, _ := h.Subscribe(context.Background(), hub.SubscribeOptions{Filter: hub.Filter{Exact: []string{"t"}}})
 	h.Close()
 	select {
 	case <-sub.Ready():
@@ -245,7 +254,7 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 	if _, err := sub.Drain(nil); !errors.Is(err, hub.ErrHubClosed) {
 		t.Fatalf("Drain after Close: %v", err)
 	}
-	if _, err := h.Subscribe(context.Background(), hub.SubscribeOptions{}); !errors.Is(err, hub.ErrHubClosed) {
+	if _, _, err := h.Subscribe(context.Background(), hub.SubscribeOptions{}); !errors.Is(err, hub.ErrHubClosed) {
 		t.Fatalf("Subscribe after Close: %v", err)
 	}
 	sub.Close()

@@ -33,7 +33,7 @@ func TestTopicIndexKeepsOrderThroughLeaves(t *testing.T) {
 		if i%3 == 0 {
 			topics = []string{"c", "a", "b", "a"} // unsorted, with a duplicate
 		}
-		s, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: topics}})
+		s, _, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: topics}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func TestTopicIndexDeliversToWhoIsLeft(t *testing.T) {
 	ctx := context.Background()
 	var kept []*Subscription
 	for i := range 200 {
-		s, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t"}}})
+		s, _, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestTopicIndexSlotsApartFromTopics(t *testing.T) {
 	ctx := context.Background()
 	readers := make([]*Subscription, 8)
 	for i := range readers {
-		r, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t", "u"}}})
+		r, _, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t", "u"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestTopicIndexSlotsApartFromTopics(t *testing.T) {
 	for range 20 {
 		var others []*Subscription
 		for range 64 {
-			s, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t", "u"}}})
+			s, _, err := h.Subscribe(ctx, SubscribeOptions{Filter: Filter{Exact: []string{"t", "u"}}})
 			if err != nil {
 				t.Fatal(err)
 			}

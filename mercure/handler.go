@@ -37,6 +37,7 @@ import (
 	"github.com/heraldsse/herald/auth"
 	"github.com/heraldsse/herald/history"
 	"github.com/heraldsse/herald/hub"
+	"github.com/heraldsse/herald/internal/takeover"
 	"github.com/heraldsse/herald/sse"
 	"github.com/heraldsse/herald/topic"
 )
@@ -139,8 +140,10 @@ type Handler struct {
 	streamsMu sync.Mutex
 	streams   sync.WaitGroup
 	metrics   *Metrics
-	direct    *directPool // nil unless Config.Takeover
-	subEvents subEvents   // used when Config.Subscriptions
+	streamer  sse.Streamer   // writes streams carried by net/http
+	pool      *takeover.Pool // serves taken-over streams; nil unless Config.Takeover
+	cleanups  cleanups       // ends taken-over streams off the pool's writers
+	subEvents subEvents      // used when Config.Subscriptions
 	v1        v1State
 }
 
@@ -193,8 +196,10 @@ func New(cfg Config) (*Handler, error) {
 		h.logger = slog.Default()
 	}
 	h.subEvents.h = h
+	// The rules (stream.go) decide heartbeats, for every transport.
+	h.streamer = sse.Streamer{Heartbeat: -1, WriteTimeout: cfg.WriteTimeout}
 	if cfg.Takeover {
-		h.direct = newDirectPool(h)
+		h.pool = h.newPool()
 	}
 	for _, o := range cfg.PublishOrigins {
 		h.origins[strings.TrimSuffix(o, "/")] = struct{}{}
@@ -261,21 +266,22 @@ func (h *Handler) Shutdown(deadline time.Time) {
 		close(h.shutdown)
 		h.streamsMu.Unlock()
 	})
-	if h.direct != nil {
-		h.direct.shutdown()
+	if h.pool != nil {
+		h.pool.WakeAll() // each stream's next turn says goodbye (stream.Next)
 	}
 	done := make(chan struct{})
 	go func() { h.streams.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(time.Until(deadline)):
-		if h.direct != nil {
-			h.direct.finishAll() // past the deadline: close what is left
+		if h.pool != nil {
+			h.pool.FinishAll(hub.ErrHubClosed) // past the deadline: close what is left
 			<-done
 		}
 	}
-	if h.direct != nil {
-		h.direct.close() // every stream is over: stop the writers
+	if h.pool != nil {
+		h.pool.Close()    // every stream is over: stop the writers
+		h.cleanups.wait() // and the last cleanup's goroutine
 	}
 	h.subEvents.stop() // after the streams, whose ends queue events
 }

@@ -3,9 +3,7 @@ package mercure
 import (
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -89,21 +87,7 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	lastEventID := r.Header.Get("Last-Event-ID")
-	if lastEventID == "" && v1 != nil {
-		lastEventID = v1.lastEventID // the header wins, then last_event_id, then lastEventID
-	}
-	if lastEventID == "" {
-		lastEventID = query.Get("lastEventID")
-	}
-	if lastEventID == "" {
-		// The spelling of EventSource's own property, which polyfills send.
-		lastEventID = query.Get("lastEventId")
-	}
-	asked := lastEventID != ""
-	if asked && !usableLastEventID(lastEventID, h.cfg.MaxIDBytes) {
-		lastEventID = "earliest" // no update can have it: answered as an unknown id
-	}
+	lastEventID, asked := h.lastEventID(r, query, v1)
 	var filter hub.Filter
 	if v1 != nil {
 		filter, err = h.v1Filter(v1, claims), nil
@@ -121,8 +105,15 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 	if v1 != nil {
 		info.matchers, info.claims = v1.matchers, claims
 	}
-	ctx := r.Context()
-	sub, err := h.cfg.Hub.Subscribe(ctx, hub.SubscribeOptions{Filter: filter, LastEventID: lastEventID, Info: info})
+	st := &stream{h: h, info: info, ip: ip, v1: v1 != nil, asked: asked}
+	opts := hub.SubscribeOptions{Filter: filter, Replay: asked, Info: info}
+	if lastEventID != "earliest" {
+		opts.After = lastEventID
+	}
+	if st.mayTakeOver(r) {
+		opts.Notify = st.notify // one channel each would cost memory the pool saves
+	}
+	sub, replay, err := h.cfg.Hub.Subscribe(r.Context(), opts)
 	if err != nil {
 		w.Header().Set("Retry-After", "1")
 		h.fail(w, r, http.StatusServiceUnavailable, "cannot subscribe now; retry later")
@@ -134,61 +125,20 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusServiceUnavailable, "the hub is shutting down")
 		return
 	}
-	released = true // from here on, end releases it
+	released = true // from here on, the stream's end releases it
 	h.metrics.Subscribes.add(1)
 	if h.cfg.Subscriptions {
 		h.subEvents.add(info, true)
 	}
-	// end runs once the stream is over, here or, for a taken-over connection, in the pool.
-	end := func(err error) {
-		// A stalled client shows either as an overflowing queue or as a write that timed out.
-		var ne net.Error
-		if errors.Is(sub.Err(), hub.ErrSlowConsumer) || (errors.As(err, &ne) && ne.Timeout()) {
-			h.metrics.SlowConsumers.add(1)
-		}
-		if err != nil && !isClientGone(err) && !errors.Is(err, hub.ErrHubClosed) && !errors.Is(err, errTokenExpired) && !errors.Is(err, hub.ErrSlowConsumer) && !errors.Is(err, errClientGone) {
-			h.logger.Debug("mercure: stream ended", "err", err)
-		}
-		sub.Close()
-		if h.cfg.Subscriptions {
-			h.subEvents.add(info, false) // queued: this may run on a writer of many streams
-		}
-		h.metrics.Unsubscribes.add(1)
-		h.conns.release(ip)
-		h.streams.Done()
-	}
-
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
-	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("X-Accel-Buffering", "no")
-	if asked {
-		// Only in answer to a request: the header names where replay started (the id the
-		// client sent, or "earliest"), never anything about the hub's other updates.
-		if v1 == nil {
-			hdr.Set("Last-Event-ID", sub.LastEventID())
-		}
-		hdr.Set("Mercure-Last-Event-ID", sub.LastEventID()) // the 1.0 name, for both
-	}
-	var expires time.Time
+	st.sub, st.replay = sub, replay
 	if claims != nil {
-		expires = claims.ExpiresAt
+		st.expires = claims.ExpiresAt
 	}
-	if h.takeOver(w, r, sub, expires, end) {
+	st.head(w.Header())
+	if st.takeOver(w, r) {
 		return
 	}
-	w.WriteHeader(http.StatusOK)
-	sw := &streamWriter{w: w, rc: http.NewResponseController(w), timeout: h.cfg.WriteTimeout, metrics: h.metrics}
-	if r.Method == http.MethodHead {
-		end(sw.rc.Flush())
-		return
-	}
-	// An opening comment flushes the headers so the client's EventSource opens at once.
-	if err := sw.write([]byte(":\n")); err != nil {
-		end(err)
-		return
-	}
-	end(sw.pump(ctx, sub, max(h.cfg.Heartbeat, 0), expires, h.shutdown, h.goodbye))
+	st.end(st.serveHTTP(w, r))
 }
 
 // filter builds the hub filter for a subscriber's selectors and token.

@@ -104,8 +104,12 @@ func (s *Streamer) Start(w http.ResponseWriter, r *http.Request) (*Stream, error
 	}
 
 	if hb := orDefault(s.Heartbeat, DefaultHeartbeat); hb > 0 {
-		st.hbDone = make(chan struct{})
-		go st.heartbeat(hb)
+		// NOTE: a timer, not a goroutine waiting on one: an idle stream then costs no
+		// goroutine stack beside its handler's, which matters with many HTTP/2 streams.
+		st.mu.Lock() // the first beat may come before the field is set
+		st.hbEvery = hb
+		st.hb = time.AfterFunc(hb, st.heartbeat)
+		st.mu.Unlock()
 	}
 	return st, nil
 }
@@ -133,7 +137,8 @@ type Stream struct {
 	cancel      context.CancelCauseFunc
 	lastEventID string
 	timeout     time.Duration
-	hbDone      chan struct{} // closed when the heartbeat goroutine has returned
+	hbEvery     time.Duration
+	hb          *time.Timer // runs heartbeat; nil without heartbeats
 
 	mu        sync.Mutex
 	buf       []byte
@@ -223,11 +228,11 @@ func (s *Stream) Retry(d time.Duration) error {
 	return s.writeLocked(AppendRetry(s.buf[:0], d))
 }
 
-// Close ends the stream from the server's side: it stops the heartbeat, waits until it has
-// stopped, and makes later sends return [ErrStreamClosed]. It writes nothing; the response
-// ends when the handler returns. Close may be called more than once. If a heartbeat is
-// being written to a client that does not read, Close waits for that write to end, which
-// the write timeout bounds.
+// Close ends the stream from the server's side: it stops the heartbeat and makes later
+// sends return [ErrStreamClosed]. It writes nothing; the response ends when the handler
+// returns. Close may be called more than once. If a heartbeat is being written to a
+// client that does not read, Close waits for that write to end, which the write timeout
+// bounds.
 func (s *Stream) Close() {
 	s.mu.Lock()
 	if s.err == nil {
@@ -237,8 +242,8 @@ func (s *Stream) Close() {
 	}
 	s.mu.Unlock()
 	s.cancel(ErrStreamClosed)
-	if s.hbDone != nil {
-		<-s.hbDone
+	if s.hb != nil {
+		s.hb.Stop() // a beat already under way finds the stream over and writes nothing
 	}
 }
 
@@ -258,6 +263,19 @@ func (s *Stream) usableLocked() error {
 // writeLocked writes buf and flushes under the write timeout. A failure ends the stream.
 func (s *Stream) writeLocked(buf []byte) error {
 	s.buf = buf
+	if err := s.deadlineLocked(); err != nil {
+		return err
+	}
+	if len(buf) > 0 {
+		if _, err := s.w.Write(buf); err != nil {
+			return s.failLocked(err)
+		}
+	}
+	return s.flushLocked()
+}
+
+// deadlineLocked arms the write timeout for the next write. A failure ends the stream.
+func (s *Stream) deadlineLocked() error {
 	if s.timeout > 0 && s.deadlines {
 		if err := s.rc.SetWriteDeadline(time.Now().Add(s.timeout)); err != nil {
 			if !errors.Is(err, http.ErrNotSupported) {
@@ -266,15 +284,15 @@ func (s *Stream) writeLocked(buf []byte) error {
 			s.deadlines = false
 		}
 	}
-	var err error
-	if len(buf) > 0 {
-		_, err = s.w.Write(buf)
-	}
-	if err == nil {
-		err = s.rc.Flush()
-		if errors.Is(err, http.ErrNotSupported) {
-			err = ErrFlushNotSupported
-		}
+	return nil
+}
+
+// flushLocked flushes what was written, under the deadline armed for it, then clears the
+// deadline. A failure ends the stream.
+func (s *Stream) flushLocked() error {
+	err := s.rc.Flush()
+	if errors.Is(err, http.ErrNotSupported) {
+		err = ErrFlushNotSupported
 	}
 	if err != nil {
 		return s.failLocked(err)
@@ -302,30 +320,19 @@ func (s *Stream) failLocked(err error) error {
 	return err
 }
 
-// heartbeat sends a comment whenever the stream has been silent for every.
-func (s *Stream) heartbeat(every time.Duration) {
-	defer close(s.hbDone)
-	t := time.NewTimer(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.mu.Lock()
-		if s.usableLocked() != nil {
-			s.mu.Unlock()
-			return
-		}
-		next := every
-		if idle := time.Since(s.lastWrite); idle < every {
-			next = every - idle
-		} else if s.writeLocked(AppendComment(s.buf[:0], "")) != nil {
-			s.mu.Unlock()
-			return
-		}
-		s.mu.Unlock()
-		t.Reset(next)
+// heartbeat sends a comment when the stream has been silent for hbEvery, and arms the
+// timer for the end of the current silence. It runs on the timer's goroutine.
+func (s *Stream) heartbeat() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.usableLocked() != nil {
+		return // over (Close sets err under mu first): nothing is written, nothing re-armed
 	}
+	next := s.hbEvery
+	if idle := time.Since(s.lastWrite); idle < s.hbEvery {
+		next = s.hbEvery - idle
+	} else if s.writeLocked(AppendComment(s.buf[:0], "")) != nil {
+		return
+	}
+	s.hb.Reset(next)
 }

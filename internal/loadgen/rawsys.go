@@ -9,8 +9,8 @@ import (
 )
 
 // The pollers' hot path makes raw system calls. Every subscriber socket is non-blocking
-// and these epoll waits never block (a timeout of 0), so none of the calls can block, and
-// telling the Go scheduler about each (as unix.Read does) costs more than it saves: the
+// and the pollers' epoll waits never block (epoll.Poller.WaitNow, which makes a raw call
+// too), so none of the calls can block, and telling the Go scheduler about each (as unix.Read does) costs more than it saves: the
 // runtime's monitor hands the poller's processor to another thread in the middle of reads
 // that take several microseconds on a loaded virtual machine. The load generator shares
 // its cores with the hub it measures, so what it spends is taken from the hub.
@@ -23,15 +23,6 @@ func readNow(fd int, b []byte) (int, error) {
 	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	if errno != 0 {
 		return -1, errno
-	}
-	return int(n), nil
-}
-
-// epollWaitNow returns the events ready now, without waiting.
-func epollWaitNow(epfd int, events []unix.EpollEvent) (int, error) {
-	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-	if errno != 0 {
-		return 0, errno
 	}
 	return int(n), nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/heraldsse/herald/internal/epoll"
 )
 
 // Subscriber connection states.
@@ -118,7 +120,7 @@ func (b bitset) missing(want bitset) int {
 // it dials them without blocking, writes their requests, and parses what they read.
 type poller struct {
 	r      *run
-	epfd   int
+	ep     *epoll.Poller
 	byFD   map[int32]*subscriber
 	dial   []*subscriber // first connections, in order
 	redial []*subscriber
@@ -136,13 +138,13 @@ type poller struct {
 }
 
 func newPoller(r *run) (*poller, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	ep, err := epoll.New()
 	if err != nil {
-		return nil, fmt.Errorf("loadgen: epoll_create1: %w", err)
+		return nil, fmt.Errorf("loadgen: epoll: %w", err)
 	}
 	p := &poller{
 		r:    r,
-		epfd: epfd,
+		ep:   ep,
 		byFD: map[int32]*subscriber{},
 		buf:  make([]byte, 64<<10),
 		hist: newLatencyHistogram(),
@@ -174,7 +176,7 @@ const pollIdle = 200 * time.Microsecond
 // loop runs until the run stops, then closes every connection it holds.
 func (p *poller) loop() {
 	defer p.closeAll()
-	events := make([]unix.EpollEvent, 256)
+	events := make([]epoll.Event, 256)
 	for !p.r.stopped.Load() {
 		p.dialSome()
 		// NOTE: the poller never blocks in epoll_wait: it asks what is ready and, when
@@ -182,7 +184,7 @@ func (p *poller) loop() {
 		// hub's kernel work on every write to an idle subscriber, and on loopback the
 		// hub pays for that wake-up, which its clients on other machines would not
 		// make it pay. The sleep adds at most pollIdle to the latencies measured.
-		n, err := epollWaitNow(p.epfd, events)
+		n, _, err := p.ep.WaitNow(events) // nobody wakes it: it never blocks
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			p.setErr("epoll_wait: %v", err)
 			return
@@ -241,8 +243,7 @@ func (p *poller) connect(s *subscriber) {
 	s.pending = p.r.request(s.st.LastEventID())
 	s.st.Reset()
 	p.byFD[int32(fd)] = s
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := p.ep.Add(fd, epoll.In|epoll.Out|epoll.ReadHangup|epoll.EdgeTriggered); err != nil {
 		p.connectErrs.Add(1)
 		p.setErr("epoll_ctl: %v", err)
 		p.close(s)
@@ -255,7 +256,7 @@ func (p *poller) connect(s *subscriber) {
 // handle advances s on an epoll event.
 func (p *poller) handle(s *subscriber, ev uint32) {
 	if s.state == sConnecting {
-		if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+		if ev&(epoll.Out|epoll.Error|epoll.Hangup) == 0 {
 			return
 		}
 		soErr, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR)
@@ -324,7 +325,7 @@ func (p *poller) handle(s *subscriber, ev uint32) {
 			// NOTE: a short read drained the socket, and with edge triggering any later
 			// data raises a new event: one read per wake-up instead of two, unless the
 			// peer hung up, which raises no further event and must be read to its end.
-			if n < len(p.buf) && ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
+			if n < len(p.buf) && ev&(epoll.ReadHangup|epoll.Hangup|epoll.Error) == 0 {
 				return
 			}
 			continue
@@ -413,7 +414,7 @@ func (p *poller) closeAll() {
 	for _, s := range p.byFD {
 		p.close(s)
 	}
-	unix.Close(p.epfd)
+	p.ep.Close()
 }
 
 // target is the hub's address and how to reach it.

@@ -1,13 +1,13 @@
 //go:build !linux
 
-package mercure
+package takeover
 
 import (
 	"errors"
 	"net"
 )
 
-// Raw writes have no implementation outside Linux: direct streams write through net.Conn
+// Raw writes have no implementation outside Linux: connections are written through net.Conn
 // with a write deadline.
 
 func socketFD(net.Conn) int { return -1 }
@@ -18,4 +18,4 @@ func newRawScratch() *rawScratch { return nil }
 
 func writev(*rawScratch, int, [][]byte) (int, error) { return 0, errWouldBlock }
 
-var errWouldBlock = errors.New("mercure: the socket's send buffer is full")
+var errWouldBlock = errors.New("takeover: the socket's send buffer is full")

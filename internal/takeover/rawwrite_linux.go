@@ -1,36 +1,36 @@
-package mercure
+package takeover
 
 import (
 	"errors"
 	"net"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// Raw writes: a direct stream's socket is written with writev as a raw system call on its
+// Raw writes: a connection's socket is written with writev as a raw system call on its
 // descriptor, without blocking and without a deadline. On Linux the socket is already
 // non-blocking, so a write either takes some bytes at once or reports errWouldBlock. This
 // spares every write the runtime timer that a write deadline arms (and fires later, once
 // per connection) and the descriptor's locking in the net package. The descriptor stays
 // valid because the stream's connection is closed only when no writer is serving it
-// (directStream.finish).
+// (Conn.finish).
 
 // maxIovecs is how many buffers one writev takes (the kernel refuses more than IOV_MAX,
 // 1024).
 const maxIovecs = 512
 
-// socketFD returns c's descriptor for raw writes, or -1 when c is not a plain TCP socket
-// (TLS, for one, must go through its own Write).
+// socketFD returns c's descriptor for raw writes, or -1 when c must be written through
+// its own Write. A connection that offers its descriptor (syscall.Conn) promises that the
+// bytes on it are the connection's own: a TCP or Unix socket, or a wrapper that only
+// counts or watches one. A tls.Conn offers none.
 func socketFD(c net.Conn) int {
-	if lc, ok := c.(*limitedConn); ok { // counted by a Listener: the socket is under it
-		c = lc.Conn
-	}
-	tc, ok := c.(*net.TCPConn)
+	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return -1
 	}
-	rc, err := tc.SyscallConn()
+	rc, err := sc.SyscallConn()
 	if err != nil {
 		return -1
 	}
@@ -88,4 +88,4 @@ func writev(s *rawScratch, fd int, bufs [][]byte) (int, error) {
 	return total, nil
 }
 
-var errWouldBlock = errors.New("mercure: the socket's send buffer is full")
+var errWouldBlock = errors.New("takeover: the socket's send buffer is full")
