@@ -88,6 +88,9 @@ func TestConsoleLayout(t *testing.T) {
 				chromedp.Click("#send"))
 			browsertest.WaitFor(t, tab, 10*time.Second, "the review event in the list",
 				`[...document.querySelectorAll('#event-list li .type')].some(e => e.textContent === 'review')`)
+			// The event can come back on the stream before the publish's own answer does.
+			browsertest.WaitFor(t, tab, 10*time.Second, "the publish's answer",
+				`document.getElementById('publish-result').textContent.startsWith('Published: ')`)
 			id := eval(`document.getElementById('publish-result').textContent.replace('Published: ', '')`)
 
 			// The last event id: one line, whole in the title.
