@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -205,19 +206,45 @@ func IsAccessToken(token string) bool {
 		return false
 	}
 	payload, _, _ := strings.Cut(rest, ".")
+	// Most tokens' segments fit here, on the stack: routing a 0.x token allocates nothing.
+	var buf [512]byte
+	if b, ok := decodeSegment(buf[:], header); ok && mayHold(b, "at+jwt") && headerTypedAccess(b) {
+		return true
+	}
+	b, ok := decodeSegment(buf[:], payload)
+	return ok && mayHold(b, "authorization_details") && payloadHasDetails(b)
+}
+
+// decodeSegment decodes the base64url segment s into buf, or into a new slice when buf
+// is too short.
+func decodeSegment(buf []byte, s string) ([]byte, bool) {
+	if n := base64.RawURLEncoding.DecodedLen(len(s)); n > len(buf) {
+		buf = make([]byte, n)
+	}
+	// NOTE: Decode only reads its source, so s's bytes are lent to it rather than copied.
+	n, err := base64.RawURLEncoding.Decode(buf, unsafe.Slice(unsafe.StringData(s), len(s)))
+	return buf[:n], err == nil
+}
+
+// headerTypedAccess reports whether the JOSE header b says "typ" at+jwt. It decodes a copy
+// of b, so that b, which json.Unmarshal would keep, may live on the caller's stack.
+func headerTypedAccess(b []byte) bool {
 	var h struct {
 		Typ string `json:"typ"`
 	}
-	if b, err := base64.RawURLEncoding.DecodeString(header); err == nil && mayHold(b, "at+jwt") && json.Unmarshal(b, &h) == nil {
-		if strings.EqualFold(h.Typ, "at+jwt") || strings.EqualFold(h.Typ, "application/at+jwt") {
-			return true
-		}
+	if json.Unmarshal(bytes.Clone(b), &h) != nil {
+		return false
 	}
+	return strings.EqualFold(h.Typ, "at+jwt") || strings.EqualFold(h.Typ, "application/at+jwt")
+}
+
+// payloadHasDetails reports whether the claims b hold a non-empty authorization_details,
+// decoding a copy of b as headerTypedAccess does.
+func payloadHasDetails(b []byte) bool {
 	var p struct {
 		Details json.RawMessage `json:"authorization_details"`
 	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	return err == nil && mayHold(b, "authorization_details") && json.Unmarshal(b, &p) == nil && len(p.Details) > 0
+	return json.Unmarshal(bytes.Clone(b), &p) == nil && len(p.Details) > 0
 }
 
 // mayHold reports whether the JSON text b may spell s (lower-case ASCII) once decoded: when
