@@ -2,7 +2,6 @@ package auth
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,55 +192,6 @@ func (c *Claims) PayloadFor(selector string) json.RawMessage {
 		return c.v1.payloadFor(selector)
 	}
 	return c.Payload
-}
-
-// IsAccessToken reports whether token is a Mercure 1.0 access token, by its unverified
-// header and claims: "typ" at+jwt, or an authorization_details claim. Anything else (a
-// "mercure" claim, nothing, or bytes that do not parse) is the 0.x generation's. It only
-// routes a token to its verifier; it decides nothing about its validity.
-func IsAccessToken(token string) bool {
-	header, rest, ok := strings.Cut(token, ".")
-	if !ok || len(token) > MaxTokenLen {
-		return false
-	}
-	payload, _, _ := strings.Cut(rest, ".")
-	var h struct {
-		Typ string `json:"typ"`
-	}
-	if b, err := base64.RawURLEncoding.DecodeString(header); err == nil && mayHold(b, "at+jwt") && json.Unmarshal(b, &h) == nil {
-		if strings.EqualFold(h.Typ, "at+jwt") || strings.EqualFold(h.Typ, "application/at+jwt") {
-			return true
-		}
-	}
-	var p struct {
-		Details json.RawMessage `json:"authorization_details"`
-	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	return err == nil && mayHold(b, "authorization_details") && json.Unmarshal(b, &p) == nil && len(p.Details) > 0
-}
-
-// mayHold reports whether the JSON text b may spell s (lower-case ASCII) once decoded: when
-// it holds s in any case, an escape, or a byte past ASCII.
-//
-// NOTE: it spares the JSON decoding of every 0.x token on every request. encoding/json
-// matches names without regard to case and folds some non-ASCII letters to ASCII ones
-// (U+017F to s), and an escape can spell any letter, so those go to the decoder.
-func mayHold(b []byte, s string) bool {
-	for _, c := range b {
-		if c == '\\' || c >= 0x80 {
-			return true
-		}
-	}
-	for i := 0; i+len(s) <= len(b); i++ {
-		j := 0
-		for j < len(s) && b[i+j]|0x20 == s[j]|0x20 {
-			j++
-		}
-		if j == len(s) {
-			return true
-		}
-	}
-	return false
 }
 
 // grantEntry is the topics of one Mercure entry, for one action.

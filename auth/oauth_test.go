@@ -241,6 +241,9 @@ func TestIsAccessToken(t *testing.T) {
 		{`{"alg":"HS256"}`, `{"AUTHORIZATION_DETAILS":[{"type":"mercure"}]}`},
 		{`{"alg":"HS256"}`, `{"authorization_detailſ":[{"type":"mercure"}]}`},
 		{`{"alg":"HS256"}`, `{"authorization_detail\u0073":[{"type":"mercure"}]}`},
+		// Segments longer than the stack buffer IsAccessToken decodes into.
+		{`{"alg":"HS256","typ":"at+jwt","kid":"` + strings.Repeat("k", 600) + `"}`, `{}`},
+		{`{"alg":"HS256"}`, `{"pad":"` + strings.Repeat("p", 600) + `","authorization_details":[{"type":"mercure"}]}`},
 	} {
 		if !auth.IsAccessToken(enc([]byte(c.header)) + "." + enc([]byte(c.payload)) + ".c2ln") {
 			t.Errorf("%s.%s not recognised", c.header, c.payload)

@@ -12,11 +12,16 @@
 #   targets: idle fanout19k fanout19k-memory fanout2k fanout2k-memory throughput
 #            publish19k publish0 publish19k-memory publish0-memory restart
 #            idle-h2 fanout2k-h2 fanout19k-h2 (default: all)
+#   and the durable publish path (issue 19), not in the default set: publish1 publish32
+#            publish128 publish32-2k publish32-memory; each publishes for PUBLISH_DURATION
+#            as fast as its publishers go and records publishes/s, the publish latency's
+#            p50 and p99, and the hub's CPU time per publish (publish32-2k: with 2000
+#            subscribers receiving every update, checked for losses and duplicates).
 # The -h2 targets serve HTTPS (a certificate made with openssl for the run) and subscribe
 # over HTTP/2 with `herald bench --http2`, 100 streams to a connection.
 # Environment: RUNS (default 3), PORT (default 18180), SUBSCRIBERS (default 19000),
 # OUT (a file to keep every run's JSON in, one object a line), HERALD (a herald binary to
-# use instead of building one).
+# use instead of building one), PUBLISH_DURATION (default 10s).
 # Needs: go (unless HERALD), jq, ss, openssl (for the -h2 targets); an open-file limit
 # above SUBSCRIBERS for each process.
 set -euo pipefail
@@ -24,6 +29,7 @@ set -euo pipefail
 runs=${RUNS:-3}
 port=${PORT:-18180}
 subs=${SUBSCRIBERS:-19000}
+pub_duration=${PUBLISH_DURATION:-10s}
 case ${1:-} in
 -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 esac
@@ -178,6 +184,25 @@ for run in $(seq 1 "$runs"); do
       j=$(bench publish --subscribers 0 --publishers 4 --rate 5 --duration 20s --size 130)
       record "$t" "$run" publish_p50_ms "$(echo "$j" | ms .publish_latency.p50_us)"
       record "$t" "$run" publish_p99_ms "$(echo "$j" | ms .publish_latency.p99_us)"
+      hub_stop ;;
+    publish1 | publish32 | publish128 | publish32-2k | publish32-memory)
+      pubs=${t#publish} pubs=${pubs%%-*} n=0 store=()
+      case $t in
+      *-2k) n=2000 ;;
+      *-memory) store=(--store memory) ;;
+      esac
+      hub_start ${store[@]+"${store[@]}"}
+      j=$(bench publish --subscribers "$n" --publishers "$pubs" --rate 0 --duration "$pub_duration" --size 130)
+      check "$j"
+      [ "$(echo "$j" | jq '.publish_errors')" = 0 ] || die "$t: $(echo "$j" | jq '.publish_errors') publishes failed"
+      record "$t" "$run" publishes_per_s "$(echo "$j" | jq '.publishes_per_s | floor')"
+      record "$t" "$run" publish_p50_ms "$(echo "$j" | ms .publish_latency.p50_us)"
+      record "$t" "$run" publish_p99_ms "$(echo "$j" | ms .publish_latency.p99_us)"
+      record "$t" "$run" hub_us_per_publish "$(echo "$j" | jq '.hub_process.cpu_per_publish_ns / 1000')"
+      record "$t" "$run" bench_us_per_publish "$(echo "$j" | jq '.generator_cpu_per_publish_ns / 1000')"
+      if [ "$n" -gt 0 ]; then
+        record "$t" "$run" deliveries_per_s "$(echo "$j" | jq '.deliveries_per_s | floor')"
+      fi
       hub_stop ;;
     restart)
       j=$(HERALD=$herald PORT=$((port + 1)) SUBSCRIBERS=$subs bash "$root/bench/restart-storm.sh" -- --json 2>>"$tmp/restart.log" | grep '^{') ||

@@ -15,7 +15,8 @@ type Memory struct {
 	now       func() time.Time
 
 	mu      sync.Mutex
-	entries []Entry // oldest first; entries[i].Pos.Major == first+i
+	entries []Entry // oldest first; entries[i].Pos.Major == first+i; a window into buf
+	buf     []Entry // the entries' array (see appendLocked)
 	first   uint64  // position of entries[0]
 	next    uint64  // position the next append gets
 	ids     map[string]uint64
@@ -46,7 +47,7 @@ func (m *Memory) Append(_ context.Context, u Update) (Entry, error) {
 	}
 	e := Entry{Pos: Pos{Major: m.next}, Time: now, Update: u}
 	m.next++
-	m.entries = append(m.entries, e)
+	m.appendLocked(e)
 	m.ids[u.ID] = e.Pos.Major
 	m.trimLocked(now)
 	close(m.changed)
@@ -77,8 +78,27 @@ func (m *Memory) trimLocked(now time.Time) {
 	m.first += uint64(drop)
 	// Reuse the array once the live part is small compared with what was dropped.
 	if cap(m.entries) > 64 && len(m.entries) < cap(m.entries)/4 {
-		m.entries = append(make([]Entry, 0, 2*len(m.entries)+16), m.entries...)
+		m.buf = make([]Entry, 2*len(m.entries)+16)
+		m.entries = m.buf[:copy(m.buf, m.entries)]
 	}
+}
+
+// appendLocked appends e. The entries are a window that moves along buf as the oldest are
+// trimmed; when it reaches the end of buf it moves back to the front (readers copy under
+// the lock, so moving it is safe), into a new buf of twice its length only when it fills
+// more than half. A full log thus moves one entry per append, where append would copy the
+// whole log into a new array every few thousand appends and leave the old one to the
+// collector.
+func (m *Memory) appendLocked(e Entry) {
+	if len(m.entries) == cap(m.entries) {
+		if n := len(m.entries); 2*n >= len(m.buf) {
+			m.buf = make([]Entry, 2*n+16)
+		}
+		n := copy(m.buf, m.entries)
+		clear(m.buf[n:]) // the moved entries' old slots: keep nothing alive twice
+		m.entries = m.buf[:n]
+	}
+	m.entries = append(m.entries, e)
 }
 
 // Lookup implements Log.

@@ -13,18 +13,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/heraldsse/herald/history"
+	"github.com/heraldsse/herald/history/boltstore"
 	"github.com/heraldsse/herald/history/redisstore"
 	"github.com/heraldsse/herald/hub"
 	"github.com/heraldsse/herald/mercure"
 	"github.com/heraldsse/herald/mercure/promexport"
 )
 
-// newRegistry gathers the process's, the handler's, the hub's and the store's metrics.
-func newRegistry(m *mercure.Handler, h *hub.Hub, log history.Log) *prometheus.Registry {
+// newRegistry gathers the process's, the handler's, the hub's and the store's metrics;
+// commits are the embedded store's transactions, exported when log is that store.
+func newRegistry(m *mercure.Handler, h *hub.Hub, log history.Log, commits *commitStats) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(promexport.Handler(m)...)
 	reg.MustRegister(promexport.Hub(h)...)
+	if _, ok := log.(*boltstore.Store); ok {
+		reg.MustRegister(commits)
+	}
 	if s, ok := log.(*redisstore.Store); ok {
 		st := s.Stats()
 		reg.MustRegister(

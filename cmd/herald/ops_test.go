@@ -245,18 +245,24 @@ func TestMetricsDocumentedAndOnDashboard(t *testing.T) {
 	if resp, err := http.PostForm(base+"/.well-known/mercure", url.Values{"topic": {"demo"}}); err == nil {
 		resp.Body.Close()
 	}
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	// The embedded store's own series come from a second hub that uses it.
+	bolt, _ := serveWithLogs(t, io.Discard, "--data", t.TempDir(), "--jwt-key", processKey)
+	publishTo(t, bolt, "demo", "x")
 	name := regexp.MustCompile(`herald_[a-z_]+`)
 	served := map[string]bool{}
-	for line := range strings.SplitSeq(string(body), "\n") {
-		if m, ok := strings.CutPrefix(line, "# TYPE "); ok {
-			if f := strings.Fields(m); len(f) > 0 && strings.HasPrefix(f[0], "herald_") {
-				served[f[0]] = true
+	var body []byte
+	for _, hub := range []string{base, bolt} {
+		resp, err := http.Get(hub + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for line := range strings.SplitSeq(string(body), "\n") {
+			if m, ok := strings.CutPrefix(line, "# TYPE "); ok {
+				if f := strings.Fields(m); len(f) > 0 && strings.HasPrefix(f[0], "herald_") {
+					served[f[0]] = true
+				}
 			}
 		}
 	}

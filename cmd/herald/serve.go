@@ -210,7 +210,8 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		return fmt.Errorf("--client-ipv6-prefix %d: it must be between 1 and 128", c.ipv6Prefix)
 	}
 
-	log, err := openStore(c, logger)
+	commits := new(commitStats)
+	log, err := openStore(c, logger, commits)
 	if err != nil {
 		return err
 	}
@@ -259,7 +260,7 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		IPv6Prefix:        c.ipv6Prefix,
 		Logger:            logger,
 	}
-	reg := newRegistry(handler, h, log)
+	reg := newRegistry(handler, h, log, commits)
 	reg.MustRegister(promexport.Listener(ln)...)
 	root, err := routes(handler, c, reg)
 	if err != nil {
@@ -375,8 +376,8 @@ func routes(m *mercure.Handler, c *serveConfig, reg *prometheus.Registry) (http.
 }
 
 // openStore opens the history the --store flag names. Only the bolt store touches the
-// data directory, and creates it.
-func openStore(c *serveConfig, logger *slog.Logger) (history.Log, error) {
+// data directory, and creates it; it reports its transactions to commits.
+func openStore(c *serveConfig, logger *slog.Logger, commits *commitStats) (history.Log, error) {
 	r := history.Retention{MaxCount: c.historySize, MaxAge: c.historyAge}
 	if c.redisMinReplicas != 0 && !redisstore.IsURL(c.store) {
 		return nil, fmt.Errorf("--redis-min-replicas: needs a Redis store (--store redis://…)")
@@ -395,7 +396,7 @@ func openStore(c *serveConfig, logger *slog.Logger) (history.Log, error) {
 		if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %v", err)
 		}
-		s, err := boltstore.Open(filepath.Join(c.dataDir, "history.db"), boltstore.Options{Retention: r})
+		s, err := boltstore.Open(filepath.Join(c.dataDir, "history.db"), boltstore.Options{Retention: r, OnCommit: commits.observe})
 		if err != nil {
 			return nil, err // not a typed nil in the interface
 		}

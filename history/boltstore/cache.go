@@ -10,7 +10,7 @@ func (s *Store) publish(first, next uint64, oldestNs int64, added []history.Entr
 	defer s.mu.Unlock()
 	s.first, s.next, s.oldestNs = first, next, oldestNs
 	s.commits++
-	s.tail = append(s.tail, added...)
+	s.cacheAppend(added)
 	for i := range added {
 		s.tailBytes += entrySize(&added[i])
 	}
@@ -24,13 +24,37 @@ func (s *Store) publish(first, next uint64, oldestNs int64, added []history.Entr
 		s.tailBytes -= entrySize(e)
 		drop++
 	}
-	// Readers copy under the lock, so dropping is reslicing; append reallocates as the
-	// slice wanders along its array, which keeps the memory bounded.
+	// Readers copy under the lock, so dropping is reslicing; the slots let go of are
+	// emptied so that the array keeps no entry's data alive past the cache's bounds.
+	clear(s.tail[:drop])
 	s.tail = s.tail[drop:]
 	if len(added) > 0 || drop > 0 {
 		close(s.changed)
 		s.changed = make(chan struct{})
 	}
+}
+
+// cacheAppend appends added to the cache without copying it on every reallocation: the
+// cache is a window that moves along s.cacheBuf, and when it reaches the end it moves back to
+// the front (readers copy under the lock, so moving it is safe). With s.cacheBuf twice the
+// window, that is one entry moved per entry appended, and no allocation once s.cacheBuf is
+// large enough; growing the window with append would copy the whole cache every few
+// hundred commits and leave the old array to the collector.
+func (s *Store) cacheAppend(added []history.Entry) {
+	if len(added) <= cap(s.tail)-len(s.tail) {
+		s.tail = append(s.tail, added...)
+		return
+	}
+	n := len(s.tail) + len(added)
+	if n > len(s.cacheBuf)/2 {
+		buf := make([]history.Entry, 2*n)
+		copy(buf, s.tail)
+		s.cacheBuf = buf
+	} else {
+		copy(s.cacheBuf, s.tail)
+		clear(s.cacheBuf[len(s.tail):])
+	}
+	s.tail = append(s.cacheBuf[:len(s.tail)], added...)
 }
 
 // entrySize approximates an entry's stored size, for the cache's byte budget.

@@ -13,6 +13,9 @@ import (
 	"github.com/heraldsse/herald/history"
 )
 
+// appendFill is how full bbolt packs a page it splits in the append-only buckets.
+const appendFill = 1.0
+
 // request is one Append waiting for the committer.
 type request struct {
 	u   history.Update
@@ -148,6 +151,12 @@ func (s *Store) commit(batch []*request) (more bool) {
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		events, ids, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs), tx.Bucket(bucketMeta)
+		// NOTE: appends go to the right end of both buckets (positions ascend, and so do the
+		// hub's v7 ids), and trimming takes from the left: a split at bbolt's default half
+		// page leaves every page behind half empty, so the trees get twice the pages, and
+		// the right-hand leaf each commit reads in and writes out holds three quarters of
+		// a page on average instead of half.
+		events.FillPercent, ids.FillPercent = appendFill, appendFill
 		// NOTE: bbolt keeps key and value slices until the commit, so the entries and keys
 		// of a batch must not share bytes; growing buf leaves earlier ones intact.
 		buf := s.buf[:0]

@@ -141,10 +141,11 @@ type Store struct {
 	pool      sync.Pool // of *request, each with its result channel
 
 	mu         sync.Mutex
-	first      uint64 // oldest stored position (== next when empty)
-	oldestNs   int64  // time of the entry at first
-	next       uint64 // position of the next append; everything below is durable
-	tail       []history.Entry
+	first      uint64          // oldest stored position (== next when empty)
+	oldestNs   int64           // time of the entry at first
+	next       uint64          // position of the next append; everything below is durable
+	tail       []history.Entry // the cache: newest entries, a window into cacheBuf
+	cacheBuf   []history.Entry // the cache's array (see cacheAppend)
 	tailBytes  int
 	changed    chan struct{} // closed and replaced after every commit
 	closed     bool
