@@ -73,6 +73,8 @@ else
   say "building herald"
   (cd "$root" && go build -o "$herald" ./cmd/herald)
 fi
+bencher=${BENCH:-$herald}
+[ -x "$bencher" ] || die "BENCH=$bencher is not an executable"
 hub=http://127.0.0.1:$port/.well-known/mercure
 tls_flags=()
 
@@ -121,7 +123,7 @@ hub_stop() {
 # bench SCENARIO FLAGS...: one run against the current hub; its JSON on stdout.
 bench() {
   local json
-  json=$("$herald" bench "$@" --hub "$hub" --jwt-key benchkey --hub-pid "$hub_pid" --json) || {
+  json=$("$bencher" bench "$@" --hub "$hub" --jwt-key benchkey --hub-pid "$hub_pid" --json) || {
     local code=$?
     [ "$code" -eq 3 ] || die "herald bench $* failed (exit $code)"
   }
