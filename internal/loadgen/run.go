@@ -243,8 +243,27 @@ func (r *run) measure(ctx context.Context, u *url.URL, res *Result) {
 	// measured to its end.
 	dctx, dcancel := context.WithTimeout(ctx, cfg.Drain)
 	defer dcancel()
+	unique := func() int64 { return r.sum(func(c *counters) int64 { return c.unique.Load() }) }
 	r.waitFor(dctx, func() bool {
-		return r.sum(func(c *counters) int64 { return c.unique.Load() }) >= expected() && !r.outages.inProgress()
+		return unique() >= expected() && !r.outages.inProgress()
+	})
+	if cfg.Scenario == Publish {
+		// NOTE: publishing stops at a deadline, which cancels the publishes in flight; the
+		// hub may have stored some of them already, and subscribers receive those too,
+		// though they are not acknowledged. The count above then reaches its mark before
+		// the last acknowledged events have arrived: wait until deliveries stop as well.
+		r.waitQuiet(dctx, unique, 200*time.Millisecond)
+	}
+}
+
+// waitQuiet waits until count has not changed for quiet, or ctx ends.
+func (r *run) waitQuiet(ctx context.Context, count func() int64, quiet time.Duration) {
+	last, since := count(), time.Now()
+	r.waitFor(ctx, func() bool {
+		if n := count(); n != last {
+			last, since = n, time.Now()
+		}
+		return time.Since(since) >= quiet
 	})
 }
 
