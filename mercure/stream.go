@@ -74,6 +74,7 @@ func (s *stream) head(hdr http.Header) {
 // replay, the client is told why, as after it; the error returned ends the stream.
 func (s *stream) sendReplay(ctx context.Context, write func([]byte) error) error {
 	replayed, err := s.replay.Send(ctx, write)
+	s.replay = nil // sent once; an idle stream keeps nothing of it
 	s.h.metrics.Replayed.add(int64(replayed))
 	s.h.metrics.Deliveries.add(int64(replayed))
 	if err != nil {

@@ -267,12 +267,18 @@ func serve(ctx context.Context, e env, c *serveConfig, ready chan<- string) erro
 		ln.Close()
 		return err
 	}
+	// Failed TLS handshakes (scanners, stale trust stores) are counted, and logged at debug.
+	serverLog := transport.NewServerLog(logger)
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "herald_tls_handshakes_failed_total",
+		Help: "TLS handshakes that failed (scanners, clients that do not trust the certificate).",
+	}, func() float64 { return float64(serverLog.FailedHandshakes()) }))
 	srv := &http.Server{
 		Handler:           mercure.BodyDeadline{Timeout: offIfZero(c.readBodyTimeout), MinRate: offIfZero(c.minBodyRate)}.Handler(root),
 		ReadHeaderTimeout: c.readHeaderTimeout,
 		IdleTimeout:       c.idleTimeout,
 		ConnContext:       ln.ConnContext,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          serverLog.Logger(),
 	}
 	if c.idleTimeout <= 0 {
 		// net/http reads a zero IdleTimeout as "ReadTimeout", and that as "none"; the hub

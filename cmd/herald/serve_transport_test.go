@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/heraldsse/herald/auth"
+	"github.com/heraldsse/herald/internal/syncbuf"
 	"github.com/heraldsse/herald/internal/testcert"
 )
 
@@ -309,5 +311,57 @@ func TestServeMismatchedKeyStopsTheStart(t *testing.T) {
 	err := serve(context.Background(), env{strings.NewReader(""), io.Discard, io.Discard}, &c, nil)
 	if err == nil || !strings.Contains(err.Error(), otherKey) {
 		t.Fatalf("serve: %v, want an error naming %s", err, otherKey)
+	}
+}
+
+// Scanners and clients that do not trust the certificate fail their TLS handshakes by the
+// thousand on an Internet-facing hub: an open stream keeps receiving every update meanwhile,
+// each failure is counted, and none reaches the log at its default level.
+func TestServeFailedHandshakesDisturbNoStream(t *testing.T) {
+	ca := testcert.New(t)
+	certFile, keyFile := ca.WritePair(t, t.TempDir(), 1)
+	logs := &syncbuf.Buffer{}
+	plain, _ := serveWithLogs(t, logs, "--data", t.TempDir(), "--jwt-key", "transport-test-secret",
+		"--tls-cert", certFile, "--tls-key", keyFile)
+	addr := strings.TrimPrefix(plain, "http://")
+	base := "https://" + addr
+	c := protoClient(t, "h2", ca.ClientTLS())
+	stream := subscribeWith(t, c, base+"/.well-known/mercure?topic=s", "")
+	r := bufio.NewReader(stream.Body)
+	tok := testToken(t)
+
+	const scans = 30
+	for i := range scans {
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		switch i % 3 {
+		case 0: // plain HTTP sent to the HTTPS port
+			io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			io.Copy(io.Discard, conn)
+		case 1: // bytes that are no TLS record at all
+			conn.Write([]byte("\x16\x03\x01\xff\xffnot a client hello"))
+			io.Copy(io.Discard, conn)
+		case 2: // a TLS client that does not trust the hub's certificate
+			tc := tls.Client(conn, &tls.Config{ServerName: "127.0.0.1"})
+			if err := tc.Handshake(); err == nil {
+				t.Fatal("a client that trusts no CA finished the handshake")
+			}
+		}
+		conn.Close()
+		publishWith(t, c, base, tok, url.Values{"topic": {"s"}, "id": {fmt.Sprint("s", i)}, "data": {"x"}})
+		readStreamUntil(t, r, fmt.Sprintf("id: s%d\n", i))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for metricWith(t, c, base, "herald_tls_handshakes_failed_total") < scans {
+		if time.Now().After(deadline) {
+			t.Fatalf("herald_tls_handshakes_failed_total = %v after %d failed handshakes", metricWith(t, c, base, "herald_tls_handshakes_failed_total"), scans)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if strings.Contains(logs.String(), "handshake") {
+		t.Fatalf("failed handshakes reached the log:\n%s", logs.String())
 	}
 }
