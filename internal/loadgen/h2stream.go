@@ -28,14 +28,8 @@ func startBody(st *Stream) error {
 func (c *h2conn) follow(ctx context.Context, s *subscriber) {
 	buf := make([]byte, 4<<10)
 	for attempt := 0; ; attempt++ {
-		if wait := time.Until(s.redialAt); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
+		if !sleepUntil(ctx, s.redialAt) {
+			return
 		}
 		if ctx.Err() != nil || c.r.stopping.Load() {
 			return

@@ -67,14 +67,8 @@ func (r *run) publisher(ctx context.Context, client *http.Client, hub string, hi
 		}
 		if cfg.Rate > 0 {
 			due := r.pubStart.Add(time.Duration(float64(seq) / cfg.Rate * float64(time.Second)))
-			if wait := time.Until(due); wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
+			if !sleepUntil(ctx, due) {
+				return
 			}
 		}
 		sent := time.Now()
@@ -129,4 +123,20 @@ func (r *run) post(ctx context.Context, client *http.Client, hub string, body []
 		return fmt.Errorf("publish answered %s: %s", resp.Status, strings.TrimSpace(string(answer)))
 	}
 	return nil
+}
+
+// sleepUntil waits until t, and reports false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	wait := time.Until(t)
+	if wait <= 0 {
+		return true
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
 }
