@@ -127,3 +127,16 @@ func expected(f *flag.Flag, err error) string {
 	}
 	return err.Error()
 }
+
+// parseURLArg is parseArgs for a command that takes exactly one URL.
+func parseURLArg(fs *flag.FlagSet, e env, args []string) (url string, ok bool, code int) {
+	positional, ok, code := parseArgs(fs, e, args, 1)
+	if !ok {
+		return "", false, code
+	}
+	if len(positional) != 1 {
+		fmt.Fprintf(e.stderr, "herald %s: want exactly one URL (see herald %s --help)\n", fs.Name(), fs.Name())
+		return "", false, 2
+	}
+	return positional[0], true, 0
+}

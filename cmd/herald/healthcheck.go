@@ -24,15 +24,10 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	positional, ok, code := parseArgs(fs, e, args, 1)
+	url, ok, code := parseURLArg(fs, e, args)
 	if !ok {
 		return code
 	}
-	if len(positional) != 1 {
-		fmt.Fprintln(e.stderr, "herald healthcheck: want one URL")
-		return 2
-	}
-	url := positional[0]
 	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
 		fmt.Fprintf(e.stderr, "herald healthcheck: %q: want an http:// or https:// URL\n", url)
 		return 2

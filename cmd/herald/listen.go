@@ -53,16 +53,12 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	positional, ok, code := parseArgs(fs, e, args, 1)
+	url, ok, code := parseURLArg(fs, e, args)
 	if !ok {
 		return code
 	}
-	if len(positional) != 1 {
-		fmt.Fprintln(e.stderr, "herald listen: want exactly one URL (see herald listen --help)")
-		return 2
-	}
 
-	c := eventsource.New(positional[0])
+	c := eventsource.New(url)
 	c.Header = header
 	c.LastEventID = *lastID
 	c.Method = *method

@@ -226,8 +226,8 @@ func TestHealthcheck(t *testing.T) {
 	if code, _, stderr := runHerald(t, "", "healthcheck", "--timeout", "2s", base+"/healthz"); code != 1 || !strings.Contains(stderr, "refused") {
 		t.Fatalf("down: exit %d, %q", code, stderr)
 	}
-	if code, _, _ := runHerald(t, "", "healthcheck"); code != 2 {
-		t.Fatalf("no URL: exit %d", code)
+	if code, _, stderr := runHerald(t, "", "healthcheck"); code != 2 || !strings.Contains(stderr, "want exactly one URL") {
+		t.Fatalf("no URL: exit %d, %q", code, stderr)
 	}
 	if code, _, _ := runHerald(t, "", "healthcheck", "file:///etc/passwd"); code != 2 {
 		t.Fatalf("file URL: exit %d", code)
