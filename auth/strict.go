@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // checkStrict refuses what a signature does not make safe to read: a header that names
@@ -16,8 +15,7 @@ import (
 // and this hub could read different grants from the same bytes). The token's signature
 // has already been checked, so the segments are well formed base64 of JSON.
 func checkStrict(token string) error {
-	header, rest, _ := strings.Cut(token, ".")
-	payload, _, _ := strings.Cut(rest, ".")
+	header, payload, _ := segments(token)
 	h, err := base64.RawURLEncoding.DecodeString(header)
 	if err != nil {
 		return fmt.Errorf("header: %w", err)

@@ -13,11 +13,10 @@ import (
 // "mercure" claim, nothing, or bytes that do not parse) is the 0.x generation's. It only
 // routes a token to its verifier; it decides nothing about its validity.
 func IsAccessToken(token string) bool {
-	header, rest, ok := strings.Cut(token, ".")
+	header, payload, ok := segments(token)
 	if !ok || len(token) > MaxTokenLen {
 		return false
 	}
-	payload, _, _ := strings.Cut(rest, ".")
 	// Most tokens' segments fit here, on the stack: routing a 0.x token allocates nothing.
 	var buf [512]byte
 	if b, ok := decodeSegment(buf[:], header); ok && mayHold(b, "at+jwt") && headerTypedAccess(b) {
@@ -25,6 +24,14 @@ func IsAccessToken(token string) bool {
 	}
 	b, ok := decodeSegment(buf[:], payload)
 	return ok && mayHold(b, "authorization_details") && payloadHasDetails(b)
+}
+
+// segments returns a compact JWS's first two segments, the header and the payload, still
+// base64url-encoded; ok is false when token has no dot at all.
+func segments(token string) (header, payload string, ok bool) {
+	header, rest, ok := strings.Cut(token, ".")
+	payload, _, _ = strings.Cut(rest, ".")
+	return header, payload, ok
 }
 
 // decodeSegment decodes the base64url segment s into buf, or into a new slice when buf
