@@ -283,28 +283,50 @@ func encode(e *history.Entry) ([]byte, error) {
 	return sse.AppendEvent(nil, sse.Event{ID: e.ID, Type: e.Type, Data: e.Data, Retry: e.Retry})
 }
 
-// fanOutExact encodes each entry once and queues it for every subscriber of its topics.
-func (h *Hub) fanOutExact(entries []history.Entry) {
-	for i := range entries {
-		e := &entries[i]
-		wire, err := encode(e)
+// lazyEvent is an entry's event, encoded when the first subscriber takes it: an entry
+// nobody takes costs no encoding.
+type lazyEvent struct {
+	e   *history.Entry
+	ev  *event
+	bad bool // the entry cannot be encoded; it is skipped
+}
+
+// get returns the event, encoding it the first time; nil when the entry cannot be encoded.
+func (l *lazyEvent) get(h *Hub, dispatcher string) *event {
+	if l.ev == nil && !l.bad {
+		wire, err := encode(l.e)
 		if err != nil {
 			// Publish validated the update, so only a store written by something else can
 			// get here. Skip it rather than break every stream.
-			h.logger.Error("hub: stored update cannot be encoded; skipped", "id", e.ID, "err", err)
-			wire = nil
+			h.logger.Error("hub: stored update cannot be encoded; skipped", "id", l.e.ID, "dispatcher", dispatcher, "err", err)
+			l.bad = true
+			return nil
 		}
-		ev := &event{pos: e.Pos, wire: wire}
+		l.ev = &event{pos: l.e.Pos, wire: wire}
+	}
+	return l.ev
+}
+
+// fanOutExact queues each entry for every subscriber of its topics, encoding it once.
+func (h *Hub) fanOutExact(entries []history.Entry) {
+	for i := range entries {
+		e := &entries[i]
+		l := lazyEvent{e: e}
 		h.mu.Lock()
 		h.dispatched, h.dispatchedID = e.Pos, e.ID
-		if wire != nil {
-			for _, t := range e.Topics {
-				if ix := h.exact[t]; ix != nil {
-					for _, s := range ix.subs {
-						if s != nil {
-							s.offer(ev, e, true, nil)
-						}
+	topics:
+		for _, t := range e.Topics {
+			ix := h.exact[t]
+			if ix == nil {
+				continue
+			}
+			for _, s := range ix.subs {
+				if s != nil && s.accepts(e, true, nil) {
+					ev := l.get(h, "exact")
+					if ev == nil {
+						break topics
 					}
+					s.push(ev)
 				}
 			}
 		}
@@ -315,7 +337,7 @@ func (h *Hub) fanOutExact(entries []history.Entry) {
 // fanOutGeneral matches each entry against the general subscribers and queues it for those
 // it selects. The matching runs without the hub's lock, on a snapshot taken together with
 // the position: a subscription made after the snapshot starts live after these entries
-// (its livePos), so its replay covers them, and one closed since is skipped by offer.
+// (its livePos), so its replay covers them, and one closed since is skipped by push.
 func (h *Hub) fanOutGeneral(ctx context.Context, entries []history.Entry) {
 	last := &entries[len(entries)-1]
 	h.mu.Lock()
@@ -330,18 +352,20 @@ func (h *Hub) fanOutGeneral(ctx context.Context, entries []history.Entry) {
 			return // Close: stop matching, every subscription is ending
 		}
 		e := &entries[i]
-		wire, err := encode(e)
-		if err != nil {
-			continue // the exact dispatcher logs it
-		}
-		ev := &event{pos: e.Pos, wire: wire}
+		l := lazyEvent{e: e}
 		// Subscribers that share a compiled template are matched against it once.
 		h.memo.Reset(e.Topics)
 		for k, s := range subs {
 			if k%64 == 63 && ctx.Err() != nil {
 				return
 			}
-			s.offer(ev, e, false, &h.memo)
+			if s.accepts(e, false, &h.memo) {
+				ev := l.get(h, "general")
+				if ev == nil {
+					break
+				}
+				s.push(ev)
+			}
 		}
 	}
 }

@@ -14,17 +14,16 @@ type event struct {
 	ephemeral bool
 }
 
-// offer queues ev when s wants it. It runs on s's dispatcher: for an exact subscriber
-// with the hub lock held, for a general one without.
-func (s *Subscription) offer(ev *event, e *history.Entry, exactHit bool, memo *topic.Memo) {
-	if s.offered == ev.pos {
-		return // already visited through another of the update's topics
+// accepts reports whether s takes e, once per entry: a subscription reached again through
+// another of the entry's topics is not offered it twice. It runs on s's dispatcher: for an
+// exact subscriber with the hub lock held, for a general one without. The caller pushes
+// the entry's event when it returns true.
+func (s *Subscription) accepts(e *history.Entry, exactHit bool, memo *topic.Memo) bool {
+	if s.offered == e.Pos || !s.wants(e, exactHit, memo) {
+		return false
 	}
-	if !s.wants(e, exactHit, memo) {
-		return
-	}
-	s.offered = ev.pos
-	s.push(ev)
+	s.offered = e.Pos
+	return true
 }
 
 // push queues ev, or ends s when its queue is full.
