@@ -9,9 +9,20 @@ import (
 	"github.com/heraldsse/herald/history"
 )
 
-// cacheStore is a store with only what publish needs: the cache and its bounds.
+// cacheStore is a store with only what published and appliedLocked need: the cache, its
+// bounds and the positions.
 func cacheStore(n, bytes int) *Store {
-	return &Store{cacheN: n, cacheB: bytes, changed: make(chan struct{})}
+	return &Store{cacheN: n, cacheB: bytes, changed: make(chan struct{}), appliedCh: make(chan struct{}),
+		applyWake: make(chan struct{}, 1), pending: map[string]uint64{}, first: 1, applied: 1, next: 1}
+}
+
+// commitAndApply is a group commit of es followed by the transaction that copies it into
+// bbolt.
+func commitAndApply(s *Store, es []history.Entry) {
+	s.published(es)
+	s.mu.Lock()
+	s.appliedLocked(s.next, s.first, 0)
+	s.mu.Unlock()
 }
 
 // entries returns count entries from position from on, each data bytes long.
@@ -54,7 +65,7 @@ func TestCacheKeepsTheNewestWithinItsBounds(t *testing.T) {
 					}
 				}
 				next += uint64(k)
-				s.publish(1, next, 0, es)
+				commitAndApply(s, es)
 			}
 			if len(s.tail) != tc.want {
 				t.Fatalf("%d cached, want %d", len(s.tail), tc.want)
@@ -85,6 +96,31 @@ func TestCacheKeepsTheNewestWithinItsBounds(t *testing.T) {
 	}
 }
 
+// The cache keeps every entry bbolt does not hold yet, past its bounds, and lets go of
+// them once they are applied; the journal's ids are pending until then.
+func TestCacheKeepsWhatBboltLacks(t *testing.T) {
+	t.Parallel()
+	s := cacheStore(10, 1<<20)
+	for from := uint64(1); from <= 100; from += 5 {
+		s.published(entries(from, 5, 10))
+	}
+	if len(s.tail) != 100 || len(s.pending) != 100 || s.unappliedBytes != s.tailBytes {
+		t.Fatalf("unapplied: %d cached, %d pending, %d of %d bytes", len(s.tail), len(s.pending), s.unappliedBytes, s.tailBytes)
+	}
+	s.mu.Lock()
+	s.appliedLocked(51, 1, 0)
+	s.mu.Unlock()
+	if len(s.tail) != 50 || s.tail[0].Pos.Major != 51 || len(s.pending) != 50 {
+		t.Fatalf("half applied: %d cached from %d, %d pending", len(s.tail), s.tail[0].Pos.Major, len(s.pending))
+	}
+	s.mu.Lock()
+	s.appliedLocked(101, 1, 0)
+	s.mu.Unlock()
+	if len(s.tail) != 10 || s.tail[0].Pos.Major != 91 || len(s.pending) != 0 || s.unappliedBytes != 0 {
+		t.Fatalf("applied: %d cached from %d, %d pending, %d bytes", len(s.tail), s.tail[0].Pos.Major, len(s.pending), s.unappliedBytes)
+	}
+}
+
 // BenchmarkCachePublish measures what a commit of one append costs the cache once it is
 // full (the default 4096 entries): it should not copy the cache.
 func BenchmarkCachePublish(b *testing.B) {
@@ -99,7 +135,7 @@ func BenchmarkCachePublish(b *testing.B) {
 					es[i].Pos.Major = next + uint64(i)
 				}
 				next += uint64(batch)
-				s.publish(1, next, 0, es)
+				commitAndApply(s, es)
 			}
 		})
 	}

@@ -13,9 +13,6 @@ import (
 	"github.com/heraldsse/herald/history"
 )
 
-// appendFill is how full bbolt packs a page it splits in the append-only buckets.
-const appendFill = 1.0
-
 // request is one Append waiting for the committer.
 type request struct {
 	u   history.Update
@@ -28,11 +25,10 @@ type result struct {
 	err error
 }
 
-// run is the committer: it batches the appends waiting and enforces retention.
+// run is the committer: it batches the appends waiting into records of the journal.
 func (s *Store) run() {
 	defer s.wg.Done()
-	ticker := time.NewTicker(s.sweep)
-	defer ticker.Stop()
+	defer close(s.committerDone)
 	var batch []*request
 	for {
 		// The appenders that waited through the last commit.
@@ -44,9 +40,6 @@ func (s *Store) run() {
 			select {
 			case r := <-s.reqs:
 				batch = append(batch, r)
-			case <-ticker.C:
-				s.sweepNow()
-				continue
 			case <-s.closing:
 				return
 			}
@@ -125,118 +118,62 @@ func (s *Store) collect(batch []*request, expect int) []*request {
 	return batch
 }
 
-// commit stores batch in one transaction, trims, syncs, then publishes the new entries
-// and answers the appenders. A nil batch only trims. It reports whether trimming stopped
-// at its budget with more to do.
+// Bounds on what the journal may hold that bbolt does not yet: the cache keeps those
+// entries, and the committer waits for the applier beyond them.
+const (
+	maxUnapplied      = 1 << 16
+	maxUnappliedBytes = 64 << 20
+)
+
+// commit stores batch in one record of the journal, syncs it, then publishes the new
+// entries, answers the appenders and wakes the applier.
 //
 // NOTE: everything here is per commit, not per append, where it can be: the buffers, the
-// results and the duplicate set are the committer's and reused, and trimming is skipped
-// when the positions and the oldest entry's time in memory say nothing is due.
-func (s *Store) commit(batch []*request) (more bool) {
+// results and the duplicate set are the committer's and reused.
+func (s *Store) commit(batch []*request) {
 	began := time.Now()
-	now := s.now()
-	ns := now.UnixNano()
 	res := s.res[:0]
 	for range batch {
 		res = append(res, result{})
 	}
 	added := s.added[:0]
-	var trimmed int
-	s.mu.Lock()
-	next, first, oldestNs := s.next, s.first, s.oldestNs
-	s.mu.Unlock()
-	var cutoff int64
-	if s.retention.MaxAge > 0 {
-		cutoff = now.Add(-s.retention.MaxAge).UnixNano()
+	err := s.makeRoom()
+	if err == nil {
+		err = s.refuseDuplicates(batch, res)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		events, ids, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs), tx.Bucket(bucketMeta)
-		// NOTE: appends go to the right end of both buckets (positions ascend, and so do the
-		// hub's v7 ids), and trimming takes from the left: a split at bbolt's default half
-		// page leaves every page behind half empty, so the trees get twice the pages, and
-		// the right-hand leaf each commit reads in and writes out holds three quarters of
-		// a page on average instead of half.
-		events.FillPercent, ids.FillPercent = appendFill, appendFill
-		// NOTE: bbolt keeps key and value slices until the commit, so the entries and keys
-		// of a batch must not share bytes; growing buf leaves earlier ones intact.
-		buf := s.buf[:0]
-		defer func() {
-			if cap(buf) <= 4<<20 { // keep a typical batch's buffer, not a huge one
-				s.buf = buf
-			}
-		}()
-		n, f := next, first
-		inBatch := s.inBatch
-		defer clear(inBatch)
+	if err == nil {
+		now := s.now()
+		ns := now.UnixNano()
+		s.mu.Lock()
+		n := s.next
+		s.mu.Unlock()
+		s.journal.begin(n)
 		for i, r := range batch {
-			id := r.u.ID
-			if _, dup := inBatch[id]; dup {
-				res[i].err = fmt.Errorf("%w: %q", history.ErrDuplicateID, id)
+			if res[i].err != nil {
 				continue
 			}
-			at := len(buf)
-			buf = append(buf, id...)
-			idKey := buf[at:len(buf):len(buf)]
-			if v := ids.Get(idKey); len(v) == 8 {
-				seq := binary.BigEndian.Uint64(v)
-				if live, err := isLive(events, seq, f, cutoff); err != nil {
-					return err
-				} else if live {
-					res[i].err = fmt.Errorf("%w: %q", history.ErrDuplicateID, id)
-					continue
-				}
-			}
-			if len(batch) > 1 {
-				inBatch[id] = struct{}{}
-			}
-			at = len(buf)
-			buf = binary.BigEndian.AppendUint64(buf, n)
-			key := buf[at:len(buf):len(buf)]
-			at = len(buf)
-			buf = appendEntry(buf, ns, &r.u)
-			if err := events.Put(key, buf[at:len(buf):len(buf)]); err != nil {
-				return err
-			}
-			if err := ids.Put(idKey, key); err != nil {
-				return err
-			}
+			s.journal.add(ns, &r.u)
 			e := history.Entry{Pos: history.Pos{Major: n}, Time: time.Unix(0, ns), Update: r.u}
 			res[i].e = e
 			added = append(added, e)
 			n++
 		}
 		if len(added) > 0 {
-			if err := meta.Put(keyNext, be64(n)); err != nil {
-				return err
-			}
+			s.journal.finish()
+			err = s.journal.commit()
 		}
-		if f == next { // the store was empty: its oldest entry is this batch's first
-			oldestNs = ns
-		}
-		if !s.trimDue(f, n, oldestNs, cutoff) {
-			if f == n {
-				oldestNs = 0
-			}
-			next = n
-			return nil
-		}
-		var err error
-		if f, oldestNs, more, err = s.trim(events, ids, n, cutoff, trimBudget+2*len(batch)); err != nil {
-			return err
-		}
-		trimmed = int(f - first)
-		next, first = n, f
-		return nil
-	})
+	}
 	if err != nil {
-		err = s.commitError(err)
+		err = s.commitError(err, false)
 		for i := range res {
 			if res[i].err == nil {
 				res[i] = result{err: err}
 			}
 		}
-	} else {
-		s.publish(first, next, oldestNs, added)
+		clear(added)
+		added = added[:0]
+	} else if len(added) > 0 {
+		s.published(added)
 	}
 	took := time.Since(began)
 	if len(batch) > 0 {
@@ -245,22 +182,107 @@ func (s *Store) commit(batch []*request) (more bool) {
 	if s.onCommit != nil {
 		info := CommitInfo{Duration: took, Err: err}
 		if err == nil {
-			info.Appends, info.Trimmed = len(added), trimmed
+			info.Appends = len(added)
 			info.Refused = len(batch) - len(added)
 		}
 		s.onCommit(info)
 	}
-	if len(batch) > 0 {
-		// Before answering: those waiting now are held back, not the ones answered.
-		s.held = s.drain(s.held, s.maxBatch)
-	}
+	// Before answering: those waiting now are held back, not the ones answered.
+	s.held = s.drain(s.held, s.maxBatch)
 	for i, r := range batch {
 		r.res <- res[i]
 	}
 	clear(res)
 	clear(added)
 	s.res, s.added = res[:0], added[:0]
-	return more && err == nil
+}
+
+// makeRoom waits, when the journal holds as much as bbolt may lag behind, until the
+// applier has caught up enough; and starts the journal over at the front when it is due
+// and bbolt holds everything in it.
+func (s *Store) makeRoom() error {
+	full := func() bool {
+		return s.next-s.applied >= maxUnapplied || s.unappliedBytes >= maxUnappliedBytes
+	}
+	rewind := s.journal.due()
+	for {
+		s.mu.Lock()
+		caughtUp := s.applied == s.next
+		lag, failed, ch := full(), s.applyErr, s.appliedCh
+		s.mu.Unlock()
+		if caughtUp && rewind {
+			s.journal.rewind()
+			return nil
+		}
+		if !lag && (!rewind || failed != nil) {
+			// A failing bbolt is no reason to hold appends while the journal has room:
+			// the journal grows past the point where it would start over instead.
+			return nil
+		}
+		if lag && failed != nil {
+			return fmt.Errorf("boltstore: the journal holds as much as %s may lag behind, and its transactions fail: %w", s.path, failed)
+		}
+		select {
+		case s.hurry <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ch:
+		case <-s.closing:
+			return history.ErrClosed
+		}
+	}
+}
+
+// refuseDuplicates sets the result of every append in batch whose id is retained already,
+// in the store or earlier in the batch.
+func (s *Store) refuseDuplicates(batch []*request, res []result) error {
+	inBatch := s.inBatch
+	defer clear(inBatch)
+	check := s.check[:0]
+	defer func() { s.check = check[:0] }()
+	s.mu.Lock()
+	first, cutoff := s.firstLocked(), s.cutoffLocked()
+	// NOTE: the journal's ids before bbolt's: an id leaves pending only after its entry is
+	// in bbolt, so an id not pending now is in the transaction read below if anywhere.
+	for i, r := range batch {
+		id := r.u.ID
+		if _, dup := inBatch[id]; dup {
+			res[i].err = fmt.Errorf("%w: %q", history.ErrDuplicateID, id)
+			continue
+		}
+		if len(batch) > 1 {
+			inBatch[id] = struct{}{}
+		}
+		if seq, ok := s.pending[id]; ok && seq >= first && s.cachedTimeLocked(seq) >= cutoff {
+			res[i].err = fmt.Errorf("%w: %q", history.ErrDuplicateID, id)
+			continue
+		}
+		check = append(check, i)
+	}
+	s.mu.Unlock()
+	if len(check) == 0 {
+		return nil
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		events, ids := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs)
+		for _, i := range check {
+			id := batch[i].u.ID
+			s.keyBuf = append(s.keyBuf[:0], id...)
+			v := ids.Get(s.keyBuf)
+			if len(v) != 8 {
+				continue
+			}
+			live, err := isLive(events, binary.BigEndian.Uint64(v), first, cutoff)
+			if err != nil {
+				return err
+			}
+			if live {
+				res[i].err = fmt.Errorf("%w: %q", history.ErrDuplicateID, id)
+			}
+		}
+		return nil
+	})
 }
 
 // isLive reports whether the entry at seq is still retained.
@@ -282,13 +304,20 @@ func isLive(events *bolt.Bucket, seq, first uint64, cutoff int64) (bool, error) 
 	return ns >= cutoff, nil
 }
 
-func (s *Store) commitError(err error) error {
+// commitError counts and logs a failed group commit (applying false) or transaction of
+// bbolt (applying true), and returns the error to report.
+func (s *Store) commitError(err error, applying bool) error {
 	s.mu.Lock()
 	s.commitErrs++
 	s.mu.Unlock()
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return history.ErrClosed
 	}
-	s.logger.Error("boltstore: commit failed", "file", s.path, "err", err)
+	if applying {
+		s.logger.Error("boltstore: copying committed entries into the file failed; the journal keeps them, retrying",
+			"file", s.path, "retry_in", applyRetry, "err", err)
+	} else {
+		s.logger.Error("boltstore: commit failed", "file", s.path, "err", err)
+	}
 	return fmt.Errorf("boltstore: commit to %s: %w", s.path, err)
 }

@@ -13,25 +13,31 @@ import (
 )
 
 // Open opens the store in the file at path, creating it when it does not exist, and
-// recovers everything committed to it. A file that is not a history store, is corrupt or
+// recovers everything committed to it, copying into the file what only its journal (the
+// file at path with "-journal" added, created beside it) holds. A file that is not a history store, is corrupt or
 // truncated, or is held by another process is an error naming the file; Open never
 // replaces or repairs it.
 func Open(path string, opts Options) (*Store, error) {
 	s := &Store{
-		path:      path,
-		retention: opts.Retention,
-		now:       opts.Now,
-		maxBatch:  opts.MaxBatchSize,
-		delay:     opts.MaxBatchDelay,
-		sweep:     opts.SweepInterval,
-		cacheN:    opts.CacheEntries,
-		cacheB:    opts.CacheBytes,
-		logger:    opts.Logger,
-		onCommit:  opts.OnCommit,
-		reqs:      make(chan *request),
-		closing:   make(chan struct{}),
-		changed:   make(chan struct{}),
-		inBatch:   make(map[string]struct{}),
+		path:          path,
+		retention:     opts.Retention,
+		now:           opts.Now,
+		maxBatch:      opts.MaxBatchSize,
+		delay:         opts.MaxBatchDelay,
+		sweep:         opts.SweepInterval,
+		cacheN:        opts.CacheEntries,
+		cacheB:        opts.CacheBytes,
+		logger:        opts.Logger,
+		onCommit:      opts.OnCommit,
+		reqs:          make(chan *request),
+		closing:       make(chan struct{}),
+		changed:       make(chan struct{}),
+		inBatch:       make(map[string]struct{}),
+		applyWake:     make(chan struct{}, 1),
+		hurry:         make(chan struct{}, 1),
+		committerDone: make(chan struct{}),
+		appliedCh:     make(chan struct{}),
+		pending:       make(map[string]uint64),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -80,12 +86,16 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.db = db
 	if err := s.safeLoad(); err != nil {
+		if s.journal != nil {
+			s.journal.close()
+		}
 		db.Close()
 		return nil, err
 	}
 	s.sweepNow() // retention may be tighter than when the file was written
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.run()
+	go s.applier()
 	return s, nil
 }
 

@@ -47,7 +47,7 @@ func (s *Store) read(after history.Pos, limit int, follow bool) ([]history.Entry
 		s.mu.Unlock()
 		return nil, nil, history.ErrClosed
 	}
-	first, next, changed := s.first, s.next, s.changed
+	first, next, changed := s.firstLocked(), s.next, s.changed
 	if follow && !after.IsZero() && after.Major+1 < first {
 		s.mu.Unlock()
 		return nil, nil, fmt.Errorf("%w: wanted %d, oldest is %d", history.ErrGap, after.Major+1, first)
@@ -128,7 +128,15 @@ func (s *Store) Lookup(_ context.Context, id string) (history.Pos, error) {
 		s.mu.Unlock()
 		return history.Pos{}, history.ErrClosed
 	}
-	first, next, cutoff := s.first, s.next, s.cutoffLocked()
+	first, next, cutoff := s.firstLocked(), s.next, s.cutoffLocked()
+	if seq, ok := s.pending[id]; ok {
+		live := seq >= first && s.cachedTimeLocked(seq) >= cutoff
+		s.mu.Unlock()
+		if !live {
+			return history.Pos{}, fmt.Errorf("%w: %q", history.ErrNotFound, id)
+		}
+		return history.Pos{Major: seq}, nil
+	}
 	s.mu.Unlock()
 	if id == "" || len(id) > bolt.MaxKeySize {
 		return history.Pos{}, fmt.Errorf("%w: %q", history.ErrNotFound, id)
@@ -175,7 +183,7 @@ func (s *Store) Newest(_ context.Context) (history.Entry, bool, error) {
 		return history.Entry{}, false, history.ErrClosed
 	}
 	// The cache always holds the newest entry when the store holds any.
-	if len(s.tail) == 0 || s.tail[len(s.tail)-1].Pos.Major < s.first {
+	if len(s.tail) == 0 || s.tail[len(s.tail)-1].Pos.Major < s.firstLocked() {
 		return history.Entry{}, false, nil
 	}
 	e := s.tail[len(s.tail)-1]
@@ -196,7 +204,7 @@ func (s *Store) Close() error {
 		s.closed = true
 		close(s.changed)
 		s.mu.Unlock()
-		err = s.db.Close()
+		err = errors.Join(s.journal.close(), s.db.Close())
 	})
 	return err
 }
@@ -204,9 +212,11 @@ func (s *Store) Close() error {
 // Stats returns the store's counts and file size.
 func (s *Store) Stats() (Stats, error) {
 	s.mu.Lock()
-	st := Stats{Count: s.next - s.first, Oldest: s.first, Next: s.next, Commits: s.commits, CommitErrors: s.commitErrs}
+	first := s.firstLocked()
+	st := Stats{Count: s.next - first, Oldest: first, Next: s.next, Commits: s.commits, CommitErrors: s.commitErrs,
+		Unapplied: s.next - s.applied}
 	if st.Count > 0 {
-		st.OldestTime = time.Unix(0, s.oldestNs)
+		st.OldestTime = time.Unix(0, s.oldestNsLocked())
 	}
 	closed := s.closed
 	s.mu.Unlock()
@@ -218,6 +228,10 @@ func (s *Store) Stats() (Stats, error) {
 		return Stats{}, fmt.Errorf("boltstore: %w", err)
 	}
 	st.FileSize = fi.Size()
+	if fi, err = os.Stat(s.journal.path); err != nil {
+		return Stats{}, fmt.Errorf("boltstore: %w", err)
+	}
+	st.JournalSize = fi.Size()
 	return st, nil
 }
 

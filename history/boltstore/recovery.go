@@ -79,7 +79,7 @@ func (s *Store) load() error {
 			return fmt.Errorf("boltstore: initializing %s: %w", s.path, err)
 		}
 	}
-	return s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		next := binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keyNext))
 		c := tx.Bucket(bucketEvents).Cursor()
 		first := next
@@ -119,7 +119,7 @@ func (s *Store) load() error {
 		}); err != nil {
 			return err
 		}
-		s.first, s.next = first, next
+		s.first, s.next, s.applied = first, next, next
 		// Load the cache newest first, then reverse.
 		var tail []history.Entry
 		size := 0
@@ -141,6 +141,58 @@ func (s *Store) load() error {
 		s.tail, s.tailBytes = tail, size
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.replayJournal()
+}
+
+// replayJournal opens the journal and takes in the entries it holds beyond bbolt's last
+// position, those a crash left only there: they join the cache as entries bbolt does not
+// hold yet, and the applier copies them (Open's first sweep does, when the disk has room;
+// a full disk does not keep the store from opening). The next record goes after them.
+func (s *Store) replayJournal() error {
+	j, err := openJournal(journalPath(s.path))
+	if err != nil {
+		return err
+	}
+	s.journal = j
+	next := s.next
+	var found []history.Entry
+	end, err := j.replay(func(e history.Entry) error {
+		if e.Pos.Major < next {
+			return nil // in bbolt already
+		}
+		if e.Pos.Major != next {
+			return fmt.Errorf("%w: journal %s goes on at position %d, %s ends before %d (a journal of another file?)",
+				ErrCorrupt, j.path, e.Pos.Major, s.path, next)
+		}
+		found = append(found, e)
+		next++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		j.rewind()
+		return nil
+	}
+	j.off = end
+	s.cacheAppend(found)
+	for i := range found {
+		e := &found[i]
+		n := entrySize(e)
+		s.tailBytes += n
+		s.unappliedBytes += n
+		s.pending[e.ID] = e.Pos.Major
+	}
+	if s.first == s.next { // bbolt holds none: the oldest entry is the journal's first
+		s.oldestNs = found[0].Time.UnixNano()
+	}
+	s.next = next
+	s.logger.Info("boltstore: recovered entries from the journal", "file", s.path, "entries", len(found))
+	return nil
 }
 
 func hasBuckets(tx *bolt.Tx) bool {

@@ -1,9 +1,11 @@
 // Package boltstore is a durable history.Log in one file, on the embedded database bbolt
 // (go.etcd.io/bbolt). It is the hub's default store.
 //
-// An Append returns only once its entry is on disk (fsync). Concurrent appends share one
-// transaction and its syncs (group commit), so durability costs latency, not throughput.
-// Retention by count and age is enforced in the same transactions, a bounded amount at a
+// An Append returns only once its entry is on disk. Concurrent appends share one record
+// of a journal beside the file and its one fdatasync (group commit), so durability costs
+// latency, not throughput; the entries reach bbolt a few milliseconds later, many commits
+// to a transaction, and Open copies into bbolt what a crash left only in the journal.
+// Retention by count and age is enforced in those transactions, a bounded amount at a
 // time, and by a periodic sweep; bbolt reuses the pages that trimming frees, so the file
 // stops growing once the retained window is full.
 //
@@ -89,21 +91,26 @@ type Options struct {
 	CacheEntries, CacheBytes int
 	// Logger receives the store's diagnostics. Nil means slog.Default().
 	Logger *slog.Logger
-	// OnCommit, if not nil, is called after every transaction, from the goroutine that
-	// commits: keep it short (a metrics observation).
+	// OnCommit, if not nil, is called after every group commit and every transaction of
+	// bbolt, from the goroutine that made it (one for each kind): keep it short (a
+	// metrics observation).
 	OnCommit func(CommitInfo)
 }
 
-// CommitInfo describes one transaction, for Options.OnCommit.
+// CommitInfo describes one group commit to the journal or one transaction of bbolt, for
+// Options.OnCommit.
 type CommitInfo struct {
-	// Appends is the number of updates the transaction stored (refused duplicates not
-	// counted); zero for a retention sweep.
+	// Appends is the number of updates a group commit stored (refused duplicates not
+	// counted); zero for a transaction of bbolt.
 	Appends int
 	// Refused is the number of appends refused as duplicates.
 	Refused int
 	// Trimmed is the number of entries retention removed in it.
 	Trimmed int
-	// Duration is the time the transaction took, sync included.
+	// Applied is the number of entries a transaction of bbolt copied from the journal;
+	// zero for a group commit, which only writes the journal.
+	Applied int
+	// Duration is the time the commit or transaction took, syncs included.
 	Duration time.Duration
 	// Err is why it failed, or nil.
 	Err error
@@ -128,8 +135,15 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
+	journal *journal // written by the committer alone
+	// applyWake tells the applier that there is something to copy into bbolt; hurry, that
+	// the committer is waiting for it.
+	applyWake, hurry chan struct{}
+	committerDone    chan struct{} // closed when the committer has stopped
+
 	// Owned by the committer goroutine; reused once a commit is done.
-	buf     []byte
+	keyBuf  []byte
+	check   []int // indexes of the batch's appends whose ids bbolt may hold
 	res     []result
 	added   []history.Entry
 	inBatch map[string]struct{}
@@ -140,17 +154,29 @@ type Store struct {
 	lastTook  time.Duration
 	pool      sync.Pool // of *request, each with its result channel
 
-	mu         sync.Mutex
-	first      uint64          // oldest stored position (== next when empty)
-	oldestNs   int64           // time of the entry at first
-	next       uint64          // position of the next append; everything below is durable
-	tail       []history.Entry // the cache: newest entries, a window into cacheBuf
-	cacheBuf   []history.Entry // the cache's array (see cacheAppend)
-	tailBytes  int
-	changed    chan struct{} // closed and replaced after every commit
-	closed     bool
-	commits    uint64
-	commitErrs int
+	// Owned by the applier goroutine.
+	abuf     []byte
+	applying []history.Entry
+	retryAt  time.Time // after a failed transaction, when to try again
+
+	mu       sync.Mutex
+	first    uint64 // oldest position in bbolt (== applied when it holds none); see firstLocked
+	oldestNs int64  // time of the entry at first
+	next     uint64 // position of the next append; everything below is durable
+	// applied is the position up to which bbolt holds the entries; those from applied to
+	// next are in the journal and the cache only, their ids in pending.
+	applied        uint64
+	pending        map[string]uint64
+	unappliedBytes int
+	appliedCh      chan struct{}   // closed and replaced when applied moves
+	applyErr       error           // why the last transaction of bbolt failed, nil once one succeeds
+	tail           []history.Entry // the cache: newest entries, a window into cacheBuf
+	cacheBuf       []history.Entry // the cache's array (see cacheAppend)
+	tailBytes      int
+	changed        chan struct{} // closed and replaced after every commit
+	closed         bool
+	commits        uint64
+	commitErrs     int
 }
 
 // Stats describe a store's state; see Store.Stats.
@@ -164,7 +190,12 @@ type Stats struct {
 	OldestTime time.Time
 	// FileSize is the size of the file in bytes.
 	FileSize int64
-	// Commits counts the transactions committed since Open (appends and trims).
+	// JournalSize is the size of the journal beside it in bytes.
+	JournalSize int64
+	// Unapplied is the number of entries committed to the journal and not yet copied
+	// into the file.
+	Unapplied uint64
+	// Commits counts the group commits and the transactions of bbolt since Open.
 	Commits uint64
 	// CommitErrors counts commits that failed.
 	CommitErrors int

@@ -583,11 +583,29 @@ func TestIdleSweepCommitsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	waitApplied(t, s)
 	before, _ := s.Stats()
 	time.Sleep(50 * time.Millisecond)
 	after, _ := s.Stats()
 	if after.Commits != before.Commits {
 		t.Fatalf("%d commits while idle", after.Commits-before.Commits)
+	}
+}
+
+// waitApplied waits until bbolt holds every entry the journal does.
+func waitApplied(t *testing.T, s *boltstore.Store) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		st, err := s.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Unapplied == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d entries still not in bbolt after 5s", st.Unapplied)
+		}
 	}
 }
 
@@ -614,6 +632,7 @@ func TestOnCommitAndStats(t *testing.T) {
 	if _, err := s.Append(ctx, update(24)); !errors.Is(err, history.ErrDuplicateID) {
 		t.Fatal(err)
 	}
+	waitApplied(t, s) // trimming happens as bbolt takes the entries
 	mu.Lock()
 	appends, trimmed := 0, 0
 	for _, ci := range infos {

@@ -7,31 +7,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// sweepNow trims what retention no longer allows, a bounded amount per transaction,
-// until nothing is left to trim or the store closes.
-func (s *Store) sweepNow() {
-	for s.needsTrim() && s.commit(nil) {
-		select {
-		case <-s.closing:
-			return
-		default:
-		}
-	}
-}
-
-// needsTrim reports whether retention has something to remove.
-func (s *Store) needsTrim() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.first == s.next {
-		return false
-	}
-	if s.retention.MaxCount > 0 && s.next-s.first > uint64(s.retention.MaxCount) {
-		return true
-	}
-	return s.retention.MaxAge > 0 && s.oldestNs < s.now().Add(-s.retention.MaxAge).UnixNano()
-}
-
 // trimDue reports whether retention has something to remove from the positions first to
 // next, the oldest of them appended at oldestNs, with cutoff the age limit's (0: none).
 func (s *Store) trimDue(first, next uint64, oldestNs, cutoff int64) bool {

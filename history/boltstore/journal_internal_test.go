@@ -1,0 +1,212 @@
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/heraldsse/herald/history"
+)
+
+var bg = context.Background()
+
+func journalUpdate(i int) history.Update {
+	return history.Update{ID: fmt.Sprintf("id-%d", i), Topics: []string{"t"}, Data: fmt.Sprintf("data %d", i)}
+}
+
+// writeRecords writes records to the journal at path as a crashed committer would have
+// left them: from offset off on, one record for each of counts, positions from seq on.
+// It returns the offset after the last.
+func writeRecords(t *testing.T, path string, off int64, seq uint64, counts ...int) int64 {
+	t.Helper()
+	j, err := openJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	j.off = off
+	for _, n := range counts {
+		j.begin(seq)
+		for range n {
+			u := journalUpdate(int(seq))
+			j.add(1e9, &u) // one time for all: records of as many ids of one length are as long
+			seq++
+		}
+		j.finish()
+		if err := j.commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return j.off
+}
+
+// storeOf opens a store with entries 1..n, all in bbolt, and closes it.
+func storeOf(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "history.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		if _, err := s.Append(bg, journalUpdate(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// checkEntries reopens the store and checks that it holds exactly entries 1..n, in order,
+// each id found at its position, and that the next append gets n+1.
+func checkEntries(t *testing.T, path string, n int) {
+	t.Helper()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	es, err := s.Read(bg, history.Pos{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != n {
+		t.Fatalf("%d entries, want %d", len(es), n)
+	}
+	for i, e := range es {
+		want := journalUpdate(i + 1)
+		if e.Pos.Major != uint64(i+1) || e.ID != want.ID || e.Data != want.Data {
+			t.Fatalf("entry %d: %d %q %q", i, e.Pos.Major, e.ID, e.Data)
+		}
+		if p, err := s.Lookup(bg, e.ID); err != nil || p != e.Pos {
+			t.Fatalf("Lookup(%q) = %v, %v", e.ID, p, err)
+		}
+	}
+	e, err := s.Append(bg, journalUpdate(n+1))
+	if err != nil || e.Pos.Major != uint64(n+1) {
+		t.Fatalf("next append at %v, %v", e.Pos, err)
+	}
+}
+
+// Open copies into bbolt what only the journal holds (a crash between the group commit and
+// the transaction), once: a second Open finds nothing more to copy.
+func TestOpenRecoversTheJournal(t *testing.T) {
+	path := storeOf(t, 10)
+	writeRecords(t, journalPath(path), 0, 11, 5, 5)
+	checkEntries(t, path, 20)
+	checkEntries(t, path, 21) // and the one the first check appended
+}
+
+// A record torn by a crash ends the journal: what came before it is recovered.
+func TestOpenStopsAtATornRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tear func(f *os.File, at, end int64) error
+	}{
+		{"cut short", func(f *os.File, at, end int64) error { return f.Truncate(at + (end-at)/2) }},
+		{"bad checksum", func(f *os.File, at, end int64) error {
+			_, err := f.WriteAt([]byte{0xff}, end-3)
+			return err
+		}},
+		{"zeroed head", func(f *os.File, at, _ int64) error {
+			_, err := f.WriteAt(make([]byte, recordHead), at)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := storeOf(t, 10)
+			jp := journalPath(path)
+			at := writeRecords(t, jp, 0, 11, 5)
+			end := writeRecords(t, jp, at, 16, 5)
+			f, err := os.OpenFile(jp, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = errors.Join(tc.tear(f, at, end), f.Close())
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkEntries(t, path, 15)
+		})
+	}
+}
+
+// After the journal starts over, the records of the pass before that, left behind the new
+// ones, are never read as entries, even when one begins exactly where the new ones end.
+func TestOpenIgnoresAnEarlierPass(t *testing.T) {
+	path := storeOf(t, 40)
+	jp := journalPath(path)
+	// The first pass: records for 11..32, as the committer wrote them (in bbolt already).
+	writeRecords(t, jp, 0, 11, 2, 10, 10)
+	// The journal started over at 41: its record for 41 and 42 is as long as the one for
+	// 11 and 12, so the record for 13..22 follows it intact.
+	writeRecords(t, jp, 0, 41, 2)
+	j, err := openJournal(jp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read []uint64
+	_, err = j.replay(func(e history.Entry) error {
+		read = append(read, e.Pos.Major)
+		return nil
+	})
+	j.close()
+	if err != nil || fmt.Sprint(read) != "[41 42]" {
+		t.Fatalf("replay read %v, %v; want [41 42]", read, err)
+	}
+	checkEntries(t, path, 42)
+}
+
+// A journal whose first entry bbolt does not lead up to belongs to another file: Open
+// refuses it and names it rather than leave a hole in the positions.
+func TestOpenRefusesAJournalWithAGap(t *testing.T) {
+	path := storeOf(t, 10)
+	writeRecords(t, journalPath(path), 0, 13, 3)
+	_, err := Open(path, Options{})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), journalPath(path)) {
+		t.Fatalf("Open: %v", err)
+	}
+}
+
+// The journal starts over at the front once it has passed its mark and bbolt holds all of
+// it, so it stays the size of its first chunk however much goes through it.
+func TestJournalStartsOver(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.journal.rewindAt = 64 << 10 // before the first append reaches the committer
+	big := make([]byte, 20<<10)
+	for i := 1; i <= 100; i++ {
+		u := journalUpdate(i)
+		u.Data = fmt.Sprintf("%d %s", i, big)
+		if _, err := s.Append(bg, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(journalPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != journalChunk {
+		t.Fatalf("journal of %d bytes after 2 MB went through it, want %d", fi.Size(), journalChunk)
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st, _ := s.Stats(); st.Count != 100 {
+		t.Fatalf("%d entries after reopening, want 100", st.Count)
+	}
+}
