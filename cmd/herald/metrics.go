@@ -27,8 +27,17 @@ func newRegistry(m *mercure.Handler, h *hub.Hub, log history.Log, commits *commi
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(promexport.Handler(m)...)
 	reg.MustRegister(promexport.Hub(h)...)
-	if _, ok := log.(*boltstore.Store); ok {
-		reg.MustRegister(commits)
+	if s, ok := log.(*boltstore.Store); ok {
+		reg.MustRegister(commits, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "herald_store_unapplied_entries",
+			Help: "Publishes the embedded store holds in its journal and memory only, not yet copied into the history file.",
+		}, func() float64 {
+			st, err := s.Stats()
+			if err != nil {
+				return 0
+			}
+			return float64(st.Unapplied)
+		}))
 	}
 	if s, ok := log.(*redisstore.Store); ok {
 		st := s.Stats()

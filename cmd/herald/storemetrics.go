@@ -10,16 +10,19 @@ import (
 	"github.com/heraldsse/herald/history/boltstore"
 )
 
-// commitStats counts the bolt store's transactions for /metrics: how many appends each
-// group commit carried and how long it took. The store's committer feeds it through
-// boltstore.Options.OnCommit, one goroutine, with atomic adds and no lock; a scrape reads
-// the atomics, so it never holds the committer back.
+// commitStats counts the bolt store's commits for /metrics: how many appends each group
+// commit to the journal carried and how long it took, and how long the transactions that
+// copy them into bbolt took. The store's committer and applier feed it through
+// boltstore.Options.OnCommit with atomic adds and no lock; a scrape reads the atomics, so
+// it never holds either back.
 type commitStats struct {
-	appends [len(appendBounds) + 1]atomic.Uint64 // one for each bound, then one above the last
-	sum     atomic.Uint64                        // appends carried in all
-	took    [len(txBounds) + 1]atomic.Uint64
-	nanos   atomic.Int64
-	failed  atomic.Uint64
+	appends    [len(appendBounds) + 1]atomic.Uint64 // one for each bound, then one above the last
+	sum        atomic.Uint64                        // appends carried in all
+	took       [len(txBounds) + 1]atomic.Uint64
+	nanos      atomic.Int64
+	applyTook  [len(txBounds) + 1]atomic.Uint64
+	applyNanos atomic.Int64
+	failed     atomic.Uint64
 }
 
 // appendBounds are the appends-per-commit buckets: 1, doubling, to the most one commit
@@ -34,9 +37,8 @@ var txBounds = func() (b [16]float64) {
 	return b
 }()
 
-// observe is the store's OnCommit hook. Retention sweeps (nothing appended, nothing
-// refused) are not group commits and stay out of both histograms; failed transactions are
-// only counted.
+// observe is the store's OnCommit hook. Transactions of bbolt go to their own histogram;
+// failed commits and transactions are only counted.
 func (s *commitStats) observe(c boltstore.CommitInfo) {
 	if c.Err != nil {
 		s.failed.Add(1)
@@ -44,6 +46,8 @@ func (s *commitStats) observe(c boltstore.CommitInfo) {
 	}
 	n := c.Appends + c.Refused
 	if n == 0 {
+		s.applyTook[bucket(txBounds[:], c.Duration.Seconds())].Add(1)
+		s.applyNanos.Add(int64(c.Duration))
 		return
 	}
 	s.appends[bucket(appendBounds[:], float64(n))].Add(1)
@@ -63,22 +67,26 @@ func bucket(bounds []float64, v float64) int {
 
 var (
 	appendsPerCommitDesc = prometheus.NewDesc("herald_store_appends_per_commit",
-		"Publishes each successful transaction of the embedded store carried: the group commit's batch size.", nil, nil)
+		"Publishes each successful group commit of the embedded store carried: its batch size.", nil, nil)
 	transactionDesc = prometheus.NewDesc("herald_store_transaction_seconds",
-		"Time each successful group commit of the embedded store took, fdatasync included.", nil, nil)
+		"Time each successful group commit of the embedded store took: its journal record written and synced (fdatasync).", nil, nil)
+	applyDesc = prometheus.NewDesc("herald_store_apply_seconds",
+		"Time each successful transaction copying committed publishes from the journal into the history file took, its two syncs included; no publish waits for it.", nil, nil)
 	transactionFailedDesc = prometheus.NewDesc("herald_store_transactions_failed_total",
-		"Transactions of the embedded store that failed (every publish they carried was answered with an error).", nil, nil)
+		"Group commits of the embedded store that failed (every publish they carried was answered with an error), and transactions copying into the history file that failed (the journal keeps their publishes, retried).", nil, nil)
 )
 
 func (s *commitStats) Describe(ch chan<- *prometheus.Desc) {
 	ch <- appendsPerCommitDesc
 	ch <- transactionDesc
+	ch <- applyDesc
 	ch <- transactionFailedDesc
 }
 
 func (s *commitStats) Collect(ch chan<- prometheus.Metric) {
 	ch <- histogram(appendsPerCommitDesc, appendBounds[:], s.appends[:], float64(s.sum.Load()))
 	ch <- histogram(transactionDesc, txBounds[:], s.took[:], time.Duration(s.nanos.Load()).Seconds())
+	ch <- histogram(applyDesc, txBounds[:], s.applyTook[:], time.Duration(s.applyNanos.Load()).Seconds())
 	ch <- prometheus.MustNewConstMetric(transactionFailedDesc, prometheus.CounterValue, float64(s.failed.Load()))
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The embedded store's group commits show on /metrics: every publish acknowledged is in
@@ -48,6 +49,17 @@ func TestServeMetricsShowGroupCommits(t *testing.T) {
 	}
 	if n := metric(t, base, "herald_store_transactions_failed_total"); n != 0 {
 		t.Errorf("herald_store_transactions_failed_total %v", n)
+	}
+	// The publishes reach the history file in transactions of their own, soon after.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		applied := metric(t, base, "herald_store_apply_seconds_count")
+		unapplied := metric(t, base, "herald_store_unapplied_entries")
+		if applied >= 1 && unapplied == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5s: %v transactions into the file, %v publishes not in it", applied, unapplied)
+		}
 	}
 }
 
