@@ -13,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -187,8 +186,8 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, ct string) (p
 		return publishForm{}, err
 	}
 	// NOTE: the form's strings share b's bytes instead of a copy of them: b is this
-	// request's own, and nothing writes to it after this line.
-	form, err := parsePublishForm(unsafe.String(unsafe.SliceData(b), len(b)))
+	// request's own, and nothing but parsePublishForm writes to it.
+	form, err := parsePublishForm(b)
 	if err == nil && r.URL.RawQuery != "" {
 		_, err = url.ParseQuery(r.URL.RawQuery)
 	}
