@@ -172,14 +172,16 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, ct string) (p
 			return publishForm{}, err
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
-	r.Body = body
 	var b []byte
 	var err error
 	if n := r.ContentLength; n > 0 && n <= min(h.cfg.MaxBodyBytes, 64<<10) { // no more up front than a typical body
+		// NOTE: no http.MaxBytesReader, an allocation: net/http's body ends after the
+		// Content-Length, and these n bytes are within the limit.
 		b = make([]byte, n)
-		_, err = io.ReadFull(body, b)
+		_, err = io.ReadFull(r.Body, b)
 	} else {
+		body := http.MaxBytesReader(limitedWriter{w}, r.Body, h.cfg.MaxBodyBytes)
+		r.Body = body
 		b, err = io.ReadAll(body)
 	}
 	if err != nil {
@@ -193,6 +195,12 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, ct string) (p
 	}
 	return form, err
 }
+
+// limitedWriter is the ResponseWriter a publish body's http.MaxBytesReader gets. It hides
+// net/http's own, which the reader would mark to answer the 413 with "Connection: close":
+// the connection is left to net/http's usual handling after a refused publish, as it has
+// always been.
+type limitedWriter struct{ http.ResponseWriter }
 
 // urnUUID returns id as a urn:uuid: URN in one allocation.
 func urnUUID(id uuid.UUID) string {
