@@ -220,11 +220,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.MethodGet, http.MethodHead, MethodQuery:
 			h.subscribe(w, r)
 		case http.MethodPost:
-			sw := &statusWriter{ResponseWriter: w}
-			h.publish(sw, r)
-			if sw.status >= 400 && sw.status < 500 {
-				h.metrics.PublishRefused.add(1)
-			}
+			h.publish(w, r) // its refusals count in fail
 		default:
 			w.Header().Set("Allow", "GET, POST, QUERY")
 			h.fail(w, r, http.StatusMethodNotAllowed, "use GET to subscribe or POST to publish")
@@ -246,6 +242,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fail answers a request with status and a one-line plain-text reason.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, reason string) {
 	h.metrics.requestError(status)
+	// NOTE: a refused publish counts here rather than through a writer that remembers the
+	// status, an allocation on every publish: publish answers each refusal through fail,
+	// and ServeHTTP sends every POST to Path, and only those, to publish.
+	if status >= 400 && status < 500 && r.Method == http.MethodPost && r.URL.Path == Path {
+		h.metrics.PublishRefused.add(1)
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -312,20 +314,6 @@ func (h *Handler) goodbye() []byte {
 	d := h.cfg.ShutdownRetry + rand.N(h.cfg.ShutdownRetry)
 	return append(sse.AppendRetry(nil, d), hubClosing...)
 }
-
-// statusWriter remembers the status of a response.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // addStream registers a stream with Shutdown; it returns false once the hub shuts down.
 func (h *Handler) addStream() bool {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -173,27 +172,35 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, ct string) (p
 			return publishForm{}, err
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
-	r.Body = body
 	var b []byte
 	var err error
 	if n := r.ContentLength; n > 0 && n <= min(h.cfg.MaxBodyBytes, 64<<10) { // no more up front than a typical body
+		// NOTE: no http.MaxBytesReader, an allocation: net/http's body ends after the
+		// Content-Length, and these n bytes are within the limit.
 		b = make([]byte, n)
-		_, err = io.ReadFull(body, b)
+		_, err = io.ReadFull(r.Body, b)
 	} else {
+		body := http.MaxBytesReader(limitedWriter{w}, r.Body, h.cfg.MaxBodyBytes)
+		r.Body = body
 		b, err = io.ReadAll(body)
 	}
 	if err != nil {
 		return publishForm{}, err
 	}
 	// NOTE: the form's strings share b's bytes instead of a copy of them: b is this
-	// request's own, and nothing writes to it after this line.
-	form, err := parsePublishForm(unsafe.String(unsafe.SliceData(b), len(b)))
+	// request's own, and nothing but parsePublishForm writes to it.
+	form, err := parsePublishForm(b)
 	if err == nil && r.URL.RawQuery != "" {
 		_, err = url.ParseQuery(r.URL.RawQuery)
 	}
 	return form, err
 }
+
+// limitedWriter is the ResponseWriter a publish body's http.MaxBytesReader gets. It hides
+// net/http's own, which the reader would mark to answer the 413 with "Connection: close":
+// the connection is left to net/http's usual handling after a refused publish, as it has
+// always been.
+type limitedWriter struct{ http.ResponseWriter }
 
 // urnUUID returns id as a urn:uuid: URN in one allocation.
 func urnUUID(id uuid.UUID) string {

@@ -3,6 +3,7 @@ package mercure_test
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,53 @@ func TestPublishFormErrors(t *testing.T) {
 		if status != tc.status || !strings.Contains(got, tc.message) {
 			t.Errorf("%s: %d %q, want %d containing %q", tc.name, status, strings.TrimSpace(got), tc.status, tc.message)
 		}
+	}
+}
+
+// TestPublishTooLargeKeepsConnection pins the 413's head: the body's limit does not make
+// net/http close the connection ("Connection: close"), which is left to its usual handling.
+func TestPublishTooLargeKeepsConnection(t *testing.T) {
+	th := startHub(t, mercure.Config{MaxBodyBytes: 1000}, history.Retention{}, 0)
+	req, _ := http.NewRequest(http.MethodPost, th.url(), strings.NewReader("topic=a&data="+strings.Repeat("x", 1000)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token(t, pubKey, []string{"*"}, nil, time.Hour))
+	resp, err := th.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Close {
+		t.Fatalf("%s, Connection %q: want 413 on a connection left open", resp.Status, resp.Header.Get("Connection"))
+	}
+}
+
+// TestPublishRefusedCounts checks that Metrics.PublishRefused counts the publishes answered
+// with a 4xx, and neither accepted publishes nor other requests' refusals.
+func TestPublishRefusedCounts(t *testing.T) {
+	th := startHub(t, mercure.Config{}, history.Retention{}, 0)
+	refused := &th.handler.Metrics().PublishRefused
+	th.mustPublish(url.Values{"topic": {"a"}, "data": {"x"}})
+	if status, _ := th.publishWith("", url.Values{"topic": {"a"}}); status != http.StatusUnauthorized {
+		t.Fatalf("no token: %d", status)
+	}
+	if status, _ := th.publishWith(token(t, pubKey, []string{"b"}, nil, time.Hour), url.Values{"topic": {"a"}}); status != http.StatusForbidden {
+		t.Fatalf("topic not granted: %d", status)
+	}
+	if status, _ := th.publish(url.Values{"data": {"no topic"}}); status != http.StatusBadRequest {
+		t.Fatalf("no topic: %d", status)
+	}
+	for _, r := range []struct{ method, path string }{
+		{http.MethodPut, mercure.Path},            // 405
+		{http.MethodPost, mercure.Path + "/nope"}, // 404
+		{http.MethodGet, mercure.Path},            // 400: no topic to subscribe to
+	} {
+		req, _ := http.NewRequest(r.method, th.srv.URL+r.path, nil)
+		if status, _ := th.do(req); status < 400 || status >= 500 {
+			t.Fatalf("%s %s: %d", r.method, r.path, status)
+		}
+	}
+	if n := refused.Load(); n != 3 {
+		t.Fatalf("PublishRefused %d, want 3", n)
 	}
 }

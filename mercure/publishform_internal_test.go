@@ -19,7 +19,7 @@ func fromValues(v url.Values) publishForm {
 // url.ParseQuery's for body.
 func checkAgainstParseQuery(t *testing.T, body string) {
 	t.Helper()
-	got, gotErr := parsePublishForm(body)
+	got, gotErr := parsePublishForm([]byte(body))
 	v, wantErr := url.ParseQuery(body)
 	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 		t.Fatalf("%q: error %v, url.ParseQuery's %v", body, gotErr, wantErr)
@@ -47,6 +47,11 @@ func TestParsePublishFormAgreesWithParseQuery(t *testing.T) {
 		"topic=%zz&data=a;b",     // both: the semicolon's error, as url.ParseQuery reports
 		"da%74a=x&%74opic=y",     // escaped names
 		"topic=a&private&data=+", // "+" is a space
+		"to%70ic=a+b%2B&topic=%25%41+&topic=++&data=x%2b+y", // decoded in place, pair after pair
+		"topic=%4",          // an escape cut short at the end
+		"topic=%4&data=1",   // and before an "&"
+		"topic=a&%=x",       // a bad escape in a name
+		"topic=%41%4=&data", // a bad escape before the "="
 		strings.Repeat("topic=t&", scanMaxPairs+1) + "data=many",
 		strings.Repeat("&", 10001) + "topic=a", // past url's own limit on pairs
 	} {

@@ -25,7 +25,7 @@ func (h *Handler) cookieName() string {
 // when the hub serves 1.0 only.
 func (h *Handler) tokenFrom(r *http.Request, v1Request bool) (string, auth.Source, error) {
 	legacy := !v1Request && h.cfg.V1.Protocol != Protocol1
-	if len(r.Header.Values("Authorization")) > 0 {
+	if len(r.Header["Authorization"]) > 0 { // Header.Values, without canonicalizing a canonical key
 		return auth.TokenFromRequest(r)
 	}
 	if legacy && r.URL.Query().Has(auth.QueryParam) {
