@@ -16,7 +16,7 @@ const (
 	// applyEvery is how long the applier lets group commits gather before a transaction.
 	// A transaction costs bbolt's two syncs and its page writes whatever it carries, so
 	// fewer, larger ones cost the disk and the processor less per entry.
-	applyEvery = 10 * time.Millisecond
+	applyEvery = 25 * time.Millisecond
 	// maxApply is the most entries one transaction copies.
 	maxApply = 8192
 	// appendFill is how full bbolt packs a page it splits in the append-only buckets.

@@ -58,6 +58,10 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// zeroChunk is what grow writes, a piece at a time; only read, so its pages stay the
+// system's shared zero page.
+var zeroChunk [64 << 10]byte
+
 // journalPath is the journal of the bbolt file at path.
 func journalPath(path string) string { return path + "-journal" }
 
@@ -203,10 +207,9 @@ func (j *journal) grow(end int64) error {
 		return nil
 	}
 	target := (end + journalChunk - 1) / journalChunk * journalChunk
-	zeros := make([]byte, min(target-j.size, journalChunk))
 	for j.size < target {
-		n := min(int64(len(zeros)), target-j.size)
-		if _, err := j.f.WriteAt(zeros[:n], j.size); err != nil {
+		n := min(int64(len(zeroChunk)), target-j.size)
+		if _, err := j.f.WriteAt(zeroChunk[:n], j.size); err != nil {
 			return fmt.Errorf("boltstore: growing journal %s: %w", j.path, err)
 		}
 		j.size += n
