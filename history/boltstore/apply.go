@@ -77,7 +77,7 @@ func (s *Store) sweepNow() {
 // the applier neither reads the journal nor keeps copies of its own.
 func (s *Store) applyNow() (more bool) {
 	began := time.Now()
-	if began.Before(s.retryAt) {
+	if began.Before(s.retryAt) || s.holdApply.Load() {
 		return false
 	}
 	s.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heraldsse/herald/history"
 )
@@ -250,4 +251,58 @@ func FuzzJournalReplay(f *testing.F) {
 			t.Fatalf("end %d of %d bytes", end, len(data))
 		}
 	})
+}
+
+// A read that starts in bbolt and runs past what the applier has copied goes on into the
+// cache: it returns every entry, not a short page that would end a replay early.
+func TestReadRunsFromTheFileIntoTheCache(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "history.db"), Options{CacheEntries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 1; i <= 5; i++ {
+		if _, err := s.Append(bg, journalUpdate(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if st, _ := s.Stats(); st.Unapplied == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not applied after 5s")
+		}
+	}
+	s.holdApply.Store(true)
+	for i := 6; i <= 15; i++ {
+		if _, err := s.Append(bg, journalUpdate(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, limit := range []int{0, 256, 12} {
+		es, err := s.Read(bg, history.Pos{Major: 1}, limit)
+		want := 14
+		if limit == 12 {
+			want = 12
+		}
+		if err != nil || len(es) != want || es[0].Pos.Major != 2 || es[len(es)-1].Pos.Major != uint64(1+want) {
+			t.Fatalf("Read(after 1, limit %d): %d entries, %v", limit, len(es), err)
+		}
+	}
+	var got []uint64
+	ctx, cancel := context.WithCancel(bg)
+	err = s.Follow(ctx, history.Pos{Major: 1}, func(es []history.Entry) error {
+		for _, e := range es {
+			got = append(got, e.Pos.Major)
+		}
+		if len(got) >= 14 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || len(got) != 14 || got[13] != 15 {
+		t.Fatalf("Follow: %v, %v", got, err)
+	}
+	s.holdApply.Store(false)
 }

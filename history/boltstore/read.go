@@ -61,32 +61,55 @@ func (s *Store) read(after history.Pos, limit int, follow bool) ([]history.Entry
 		s.mu.Unlock()
 		return nil, changed, nil
 	}
-	if len(s.tail) > 0 && start >= s.tail[0].Pos.Major {
-		es := s.tail[start-s.tail[0].Pos.Major:]
-		for len(es) > 0 && es[0].Time.UnixNano() < cutoff {
-			es = es[1:]
-		}
-		if limit > 0 && len(es) > limit {
-			es = es[:limit]
-		}
-		out := append([]history.Entry(nil), es...)
-		s.mu.Unlock()
-		return out, changed, nil
-	}
-	s.mu.Unlock()
-
 	var out []history.Entry
-	err := s.db.View(func(tx *bolt.Tx) error {
+	for {
+		if len(s.tail) > 0 && start >= s.tail[0].Pos.Major {
+			es := s.tail[start-s.tail[0].Pos.Major:]
+			for len(out) == 0 && len(es) > 0 && es[0].Time.UnixNano() < cutoff {
+				es = es[1:]
+			}
+			if limit > 0 && len(es) > limit-len(out) {
+				es = es[:limit-len(out)]
+			}
+			out = append(out, es...)
+			s.mu.Unlock()
+			return out, changed, nil
+		}
+		s.mu.Unlock()
+		seen, err := s.readFile(&out, after, start, next, limit, cutoff, follow)
+		if err != nil {
+			return nil, nil, s.viewErr(err)
+		}
+		if seen < start || limit > 0 && len(out) >= limit || seen+1 >= next {
+			return out, changed, nil
+		}
+		// NOTE: the transaction saw bbolt as far as the applier had copied when it began;
+		// the rest is in the cache, or in bbolt since. Stopping here would tell the reader
+		// it had everything (a short page ends a replay).
+		start = seen + 1
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, nil, history.ErrClosed
+		}
+	}
+}
+
+// readFile appends to out the entries of bbolt from position start on, below next and up
+// to limit in out, and returns the last position it looked at (0 for none).
+func (s *Store) readFile(out *[]history.Entry, after history.Pos, start, next uint64, limit int, cutoff int64, follow bool) (seen uint64, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
-		for k, v := c.Seek(be64(start)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		for k, v := c.Seek(be64(start)); k != nil && (limit <= 0 || len(*out) < limit); k, v = c.Next() {
 			seq := binary.BigEndian.Uint64(k)
 			if seq >= next {
 				break
 			}
-			if follow && len(out) == 0 && !after.IsZero() && seq != start {
+			seen = seq
+			if follow && len(*out) == 0 && !after.IsZero() && seq != start {
 				return fmt.Errorf("%w: wanted %d, oldest is %d", history.ErrGap, start, seq)
 			}
-			if len(out) == 0 && cutoff != 0 {
+			if len(*out) == 0 && cutoff != 0 {
 				if ns, _, err := peekEntry(v); err != nil {
 					return fmt.Errorf("entry %d: %w", seq, err)
 				} else if ns < cutoff {
@@ -97,14 +120,11 @@ func (s *Store) read(after history.Pos, limit int, follow bool) ([]history.Entry
 			if err != nil {
 				return fmt.Errorf("entry %d: %w", seq, err)
 			}
-			out = append(out, e)
+			*out = append(*out, e)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, nil, s.viewErr(err)
-	}
-	return out, changed, nil
+	return seen, err
 }
 
 // Read implements history.Log.

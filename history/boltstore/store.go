@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -158,6 +159,9 @@ type Store struct {
 	abuf     []byte
 	applying []history.Entry
 	retryAt  time.Time // after a failed transaction, when to try again
+	// holdApply keeps the applier from copying anything (tests use it to read a store
+	// whose newest entries are only in the journal and the cache).
+	holdApply atomic.Bool
 
 	mu       sync.Mutex
 	first    uint64 // oldest position in bbolt (== applied when it holds none); see firstLocked
