@@ -17,8 +17,11 @@ const (
 	// A transaction costs bbolt's two syncs and its page writes whatever it carries, so
 	// fewer, larger ones cost the disk and the processor less per entry.
 	applyEvery = 25 * time.Millisecond
-	// maxApply is the most entries one transaction copies.
-	maxApply = 8192
+	// maxApply is the most entries one transaction copies. A transaction needs new pages
+	// for what it adds while the pages it frees are still held, so its largest size sets
+	// the file's size under a steady retention window: a fixed bound, like a group
+	// commit's, lets the file stop growing (TestRetentionKeepsFileBounded).
+	maxApply = DefaultMaxBatchSize
 	// appendFill is how full bbolt packs a page it splits in the append-only buckets.
 	appendFill = 1.0
 	// applyRetry is how long the applier waits after a failed transaction (a full disk)
@@ -43,16 +46,22 @@ func (s *Store) applier() {
 			case <-s.hurry:
 			case <-s.committerDone:
 			}
-			s.applyNow()
+			s.applyAll()
 		case <-s.hurry:
-			s.applyNow()
+			s.applyAll()
 		case <-ticker.C:
 			s.sweepNow()
 		case <-s.committerDone:
-			for s.applyNow() {
-			}
+			s.applyAll()
 			return
 		}
+	}
+}
+
+// applyAll copies everything the journal holds beyond bbolt, a transaction of at most
+// maxApply entries at a time, and trims what is due, unless a transaction fails.
+func (s *Store) applyAll() {
+	for s.applyNow() {
 	}
 }
 

@@ -72,16 +72,33 @@ func (s *Store) drain(batch []*request, limit int) []*request {
 	return batch
 }
 
+// The group commit's wait for the appenders it expects is a multiple of the last commit's
+// time, halved each time the wait runs out and doubled each time the expected arrive,
+// between these bounds.
+const (
+	minWaitFactor = 0.5
+	maxWaitFactor = 4
+)
+
 // collect adds the appends already waiting, then waits for expect of them in all: with
-// MaxBatchDelay, for that long at most; without, for at most half the last commit.
+// MaxBatchDelay, for that long at most; without, for a multiple of the last commit's time
+// that adapts to whether waiting pays (waitFactor).
 //
 // NOTE: the appenders the last commit just answered are about to send again. Without
 // waiting for them, the appenders split into two cohorts that take turns, each commit
 // carrying half of them and each append waiting for two commits. Yielding is enough when
 // they are goroutines of this process; publishers behind HTTP take a round trip, so the
 // committer expects as many as the last commit answered plus those that waited through
-// it (counted before it answered), for no longer than half a commit (the most that waiting can save them is a whole
-// one). A lone appender is never kept waiting: it expects only itself.
+// it (counted before it answered). How long that round trip is next to a commit differs:
+// a journal commit (one sync) is shorter than a loaded machine's round trip, a bbolt
+// commit was longer. So the wait starts at half a commit, doubles (up to four commits)
+// each time the expected appenders arrive in time, and halves when not half of them do:
+// publishers that send at their own pace rather than on every answer are not kept waiting
+// for appends that will not come. A lone appender is never kept waiting: it expects only
+// itself. (Measured with 32 keep-alive HTTP publishers, 10 s runs: 15 appends a commit at
+// half a commit and 44 us of hub CPU a publish, 26 and 38 us this way; with 32 publishers
+// paced at 1,000/s to 2,000 subscribers, always waiting four commits raised the p99 from
+// about 20 to 22-26 ms, this way it stays about 20.)
 func (s *Store) collect(batch []*request, expect int) []*request {
 	for round := 0; round < 4 && len(batch) < s.maxBatch; round++ {
 		n := len(batch)
@@ -92,11 +109,12 @@ func (s *Store) collect(batch []*request, expect int) []*request {
 		runtime.Gosched()
 	}
 	wait := s.delay
-	if wait <= 0 {
+	adapt := wait <= 0
+	if adapt {
 		if len(batch) >= min(expect, s.maxBatch) {
 			return batch
 		}
-		wait = s.lastTook / 2
+		wait = time.Duration(float64(s.lastTook) * s.waitFactor)
 	} else {
 		expect = s.maxBatch
 	}
@@ -105,15 +123,23 @@ func (s *Store) collect(batch []*request, expect int) []*request {
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	had := len(batch)
 	for len(batch) < min(expect, s.maxBatch) {
 		select {
 		case r := <-s.reqs:
 			batch = append(batch, r)
 		case <-timer.C:
+			if adapt && 2*(len(batch)-had) < min(expect, s.maxBatch)-had {
+				// Fewer than half of those expected came: the wait did not pay.
+				s.waitFactor = max(s.waitFactor/2, minWaitFactor)
+			}
 			return batch
 		case <-s.closing:
 			return batch
 		}
+	}
+	if adapt {
+		s.waitFactor = min(s.waitFactor*2, maxWaitFactor)
 	}
 	return batch
 }

@@ -38,6 +38,7 @@ func Open(path string, opts Options) (*Store, error) {
 		committerDone: make(chan struct{}),
 		appliedCh:     make(chan struct{}),
 		pending:       make(map[string]uint64),
+		waitFactor:    minWaitFactor,
 	}
 	if s.now == nil {
 		s.now = time.Now

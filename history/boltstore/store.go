@@ -150,10 +150,11 @@ type Store struct {
 	inBatch map[string]struct{}
 	// lastBatch and lastTook are the size and the duration of the last commit of appends;
 	// held are the appends that waited through it, for the next.
-	held      []*request
-	lastBatch int
-	lastTook  time.Duration
-	pool      sync.Pool // of *request, each with its result channel
+	held       []*request
+	lastBatch  int
+	lastTook   time.Duration
+	waitFactor float64   // see collect
+	pool       sync.Pool // of *request, each with its result channel
 
 	// Owned by the applier goroutine.
 	abuf     []byte
