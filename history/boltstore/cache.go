@@ -8,16 +8,8 @@ import (
 // applier.
 func (s *Store) published(added []history.Entry) {
 	s.mu.Lock()
-	s.next = added[len(added)-1].Pos.Major + 1
 	s.commits++
-	s.cacheAppend(added)
-	for i := range added {
-		e := &added[i]
-		n := entrySize(e)
-		s.tailBytes += n
-		s.unappliedBytes += n
-		s.pending[e.ID] = e.Pos.Major
-	}
+	s.takeUnappliedLocked(added)
 	s.trimCacheLocked()
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -26,6 +18,20 @@ func (s *Store) published(added []history.Entry) {
 	case s.applyWake <- struct{}{}:
 	default:
 	}
+}
+
+// takeUnappliedLocked takes entries that follow the store's newest and that bbolt does not
+// hold yet into the cache, their ids into pending.
+func (s *Store) takeUnappliedLocked(es []history.Entry) {
+	s.cacheAppend(es)
+	for i := range es {
+		e := &es[i]
+		n := entrySize(e)
+		s.tailBytes += n
+		s.unappliedBytes += n
+		s.pending[e.ID] = e.Pos.Major
+	}
+	s.next = es[len(es)-1].Pos.Major + 1
 }
 
 // appliedLocked records that bbolt holds the entries up to to, and, after trimming, from

@@ -179,18 +179,10 @@ func (s *Store) replayJournal() error {
 		return nil
 	}
 	j.off = end
-	s.cacheAppend(found)
-	for i := range found {
-		e := &found[i]
-		n := entrySize(e)
-		s.tailBytes += n
-		s.unappliedBytes += n
-		s.pending[e.ID] = e.Pos.Major
-	}
 	if s.first == s.next { // bbolt holds none: the oldest entry is the journal's first
 		s.oldestNs = found[0].Time.UnixNano()
 	}
-	s.next = next
+	s.takeUnappliedLocked(found)
 	s.logger.Info("boltstore: recovered entries from the journal", "file", s.path, "entries", len(found))
 	return nil
 }
