@@ -336,6 +336,9 @@ func isLive(events *bolt.Bucket, seq, first uint64, cutoff int64) (bool, error) 
 // commitError counts and logs a failed group commit (applying false) or transaction of
 // bbolt (applying true), and returns the error to report.
 func (s *Store) commitError(err error, applying bool) error {
+	if errors.Is(err, history.ErrClosed) { // closing while waiting for room: not a failure
+		return err
+	}
 	s.mu.Lock()
 	s.commitErrs++
 	s.mu.Unlock()

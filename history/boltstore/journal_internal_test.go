@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -305,4 +308,78 @@ func TestReadRunsFromTheFileIntoTheCache(t *testing.T) {
 		t.Fatalf("Follow: %v, %v", got, err)
 	}
 	s.holdApply.Store(false)
+}
+
+// Past maxUnapplied entries that bbolt does not hold, the committer waits for the applier
+// instead of taking more into memory; an append waiting so when the store closes gets
+// ErrClosed, and the store logs no failure for it. What the journal took is kept.
+func TestCommitterWaitsForTheApplier(t *testing.T) {
+	if testing.Short() {
+		t.Skip("appends 65,536 entries")
+	}
+	var logs strings.Builder
+	var logMu sync.Mutex
+	path := filepath.Join(t.TempDir(), "history.db")
+	s, err := Open(path, Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.holdApply.Store(true)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for i := next.Add(1); i <= maxUnapplied; i = next.Add(1) {
+				if _, err := s.Append(bg, journalUpdate(int(i))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st, _ := s.Stats(); st.Unapplied != maxUnapplied {
+		t.Fatalf("%d entries not in bbolt, want %d", st.Unapplied, maxUnapplied)
+	}
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := s.Append(bg, journalUpdate(maxUnapplied+1))
+		waiting <- err
+	}()
+	select {
+	case err := <-waiting:
+		t.Fatalf("an append past the bound returned at once: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waiting; !errors.Is(err, history.ErrClosed) {
+		t.Fatalf("the waiting append: %v, want ErrClosed", err)
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("closing logged a failure:\n%s", logs.String())
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st, _ := s.Stats(); st.Count != maxUnapplied {
+		t.Fatalf("%d entries after reopening, want %d", st.Count, maxUnapplied)
+	}
+}
+
+// lockedWriter serializes writes to a strings.Builder.
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }
