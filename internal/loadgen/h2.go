@@ -5,7 +5,6 @@ package loadgen
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -34,9 +33,7 @@ type h2conn struct {
 	tallyMu sync.Mutex
 	hist    *hdrHistogram
 	counters
-
-	errMu   sync.Mutex
-	lastErr string
+	lastErr
 }
 
 // h2Transport returns the transport the HTTP/2 subscribers and the publishers dial with:
@@ -118,18 +115,6 @@ func (c *h2conn) close() {
 		c.cc.Close()
 		c.cc = nil
 	}
-}
-
-func (c *h2conn) setErr(format string, a ...any) {
-	c.errMu.Lock()
-	c.lastErr = fmt.Sprintf(format, a...)
-	c.errMu.Unlock()
-}
-
-func (c *h2conn) lastError() string {
-	c.errMu.Lock()
-	defer c.errMu.Unlock()
-	return c.lastErr
 }
 
 // subscribeRequest is the HTTP/2 subscribe request, resuming after lastID when it is not

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -131,10 +130,9 @@ type poller struct {
 	cur      *subscriber
 	emit     func(Event)
 	hist     *hdrhistogram.Histogram
-	errMu    sync.Mutex
-	lastErr  string
 
 	counters
+	lastErr
 }
 
 func newPoller(r *run) (*poller, error) {
@@ -156,18 +154,6 @@ func newPoller(r *run) (*poller, error) {
 func newLatencyHistogram() *hdrhistogram.Histogram {
 	// Microseconds, from 1 µs to 10 minutes, three significant digits.
 	return hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 3)
-}
-
-func (p *poller) setErr(format string, a ...any) {
-	p.errMu.Lock()
-	p.lastErr = fmt.Sprintf(format, a...)
-	p.errMu.Unlock()
-}
-
-func (p *poller) lastError() string {
-	p.errMu.Lock()
-	defer p.errMu.Unlock()
-	return p.lastErr
 }
 
 // pollIdle is how long a poller sleeps when none of its connections has anything.
