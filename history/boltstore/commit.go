@@ -231,7 +231,7 @@ func (s *Store) commit(batch []*request) {
 // and bbolt holds everything in it.
 func (s *Store) makeRoom() error {
 	full := func() bool {
-		return s.next-s.applied >= maxUnapplied || s.unappliedBytes >= maxUnappliedBytes
+		return s.next-s.applied >= uint64(s.unappliedMax) || s.unappliedBytes >= s.unappliedMaxBytes
 	}
 	rewind := s.journal.due()
 	for {

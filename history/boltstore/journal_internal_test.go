@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,65 +309,75 @@ func TestReadRunsFromTheFileIntoTheCache(t *testing.T) {
 	s.holdApply.Store(false)
 }
 
-// Past maxUnapplied entries that bbolt does not hold, the committer waits for the applier
-// instead of taking more into memory; an append waiting so when the store closes gets
-// ErrClosed, and the store logs no failure for it. What the journal took is kept.
+// Past the bound on what bbolt may lag behind, by count or by bytes, the committer waits
+// for the applier instead of taking more into memory: one publisher of large updates
+// cannot make the store hold more than the bound. An append waiting so when the store
+// closes gets ErrClosed, and the store logs no failure for it. What the journal took is
+// kept.
 func TestCommitterWaitsForTheApplier(t *testing.T) {
-	if testing.Short() {
-		t.Skip("appends 65,536 entries")
-	}
-	var logs strings.Builder
-	var logMu sync.Mutex
-	path := filepath.Join(t.TempDir(), "history.db")
-	s, err := Open(path, Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.holdApply.Store(true)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Go(func() {
-			for i := next.Add(1); i <= maxUnapplied; i = next.Add(1) {
-				if _, err := s.Append(bg, journalUpdate(int(i))); err != nil {
-					t.Error(err)
-					return
+	for _, tc := range []struct {
+		name           string
+		count, bytes   int // the bounds
+		data, appended int // each update's data, and how many fit
+	}{
+		{"by count", 500, maxUnappliedBytes, 10, 500},
+		// An entry of 16 KiB of data counts 16,420 bytes: 16 reach the bound.
+		{"by bytes", maxUnapplied, 256 << 10, 16 << 10, 16},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs strings.Builder
+			var logMu sync.Mutex
+			path := filepath.Join(t.TempDir(), "history.db")
+			s, err := Open(path, Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Before the first append reaches the committer, which reads them.
+			s.unappliedMax, s.unappliedMaxBytes = tc.count, tc.bytes
+			s.holdApply.Store(true)
+			update := func(i int) history.Update {
+				u := journalUpdate(i)
+				u.Data = fmt.Sprintf("%0*d", tc.data, i)
+				return u
+			}
+			for i := 1; i <= tc.appended; i++ {
+				if _, err := s.Append(bg, update(i)); err != nil {
+					t.Fatal(err)
 				}
 			}
+			if st, _ := s.Stats(); st.Unapplied != uint64(tc.appended) {
+				t.Fatalf("%d entries not in bbolt, want %d", st.Unapplied, tc.appended)
+			}
+			waiting := make(chan error, 1)
+			go func() {
+				_, err := s.Append(bg, update(tc.appended+1))
+				waiting <- err
+			}()
+			select {
+			case err := <-waiting:
+				t.Fatalf("an append past the bound returned at once: %v", err)
+			case <-time.After(200 * time.Millisecond):
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-waiting; !errors.Is(err, history.ErrClosed) {
+				t.Fatalf("the waiting append: %v, want ErrClosed", err)
+			}
+			logMu.Lock()
+			if strings.Contains(logs.String(), "level=ERROR") {
+				t.Errorf("closing logged a failure:\n%s", logs.String())
+			}
+			logMu.Unlock()
+			s, err = Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if st, _ := s.Stats(); st.Count != uint64(tc.appended) {
+				t.Fatalf("%d entries after reopening, want %d", st.Count, tc.appended)
+			}
 		})
-	}
-	wg.Wait()
-	if st, _ := s.Stats(); st.Unapplied != maxUnapplied {
-		t.Fatalf("%d entries not in bbolt, want %d", st.Unapplied, maxUnapplied)
-	}
-	waiting := make(chan error, 1)
-	go func() {
-		_, err := s.Append(bg, journalUpdate(maxUnapplied+1))
-		waiting <- err
-	}()
-	select {
-	case err := <-waiting:
-		t.Fatalf("an append past the bound returned at once: %v", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-waiting; !errors.Is(err, history.ErrClosed) {
-		t.Fatalf("the waiting append: %v, want ErrClosed", err)
-	}
-	logMu.Lock()
-	defer logMu.Unlock()
-	if strings.Contains(logs.String(), "level=ERROR") {
-		t.Fatalf("closing logged a failure:\n%s", logs.String())
-	}
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if st, _ := s.Stats(); st.Count != maxUnapplied {
-		t.Fatalf("%d entries after reopening, want %d", st.Count, maxUnapplied)
 	}
 }
 

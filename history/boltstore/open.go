@@ -39,6 +39,9 @@ func Open(path string, opts Options) (*Store, error) {
 		appliedCh:     make(chan struct{}),
 		pending:       make(map[string]uint64),
 		waitFactor:    minWaitFactor,
+
+		unappliedMax:      maxUnapplied,
+		unappliedMaxBytes: maxUnappliedBytes,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -160,6 +160,9 @@ type Store struct {
 	abuf     []byte
 	applying []history.Entry
 	retryAt  time.Time // after a failed transaction, when to try again
+	// unappliedMax and unappliedMaxBytes are maxUnapplied and maxUnappliedBytes (tests
+	// lower them).
+	unappliedMax, unappliedMaxBytes int
 	// holdApply keeps the applier from copying anything (tests use it to read a store
 	// whose newest entries are only in the journal and the cache).
 	holdApply atomic.Bool
