@@ -392,3 +392,64 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.b.Write(p)
 }
+
+// A journal Open cannot use stops it with an error naming the journal, and the files are
+// left as they are: a record whose checksum holds but whose entry is malformed (not a torn
+// write: the bytes were written so), and a journal path that is not a regular file.
+func TestOpenRefusesABadJournal(t *testing.T) {
+	t.Run("malformed entry", func(t *testing.T) {
+		path := storeOf(t, 3)
+		j, err := openJournal(journalPath(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j.begin(4)
+		at := len(j.buf)
+		u := journalUpdate(4)
+		j.add(1e9, &u)
+		j.buf[at+4] = 99 // the entry's version byte
+		j.finish()
+		err = errors.Join(j.commit(), j.close())
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := os.ReadFile(journalPath(path))
+		_, err = Open(path, Options{})
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), journalPath(path)) {
+			t.Fatalf("Open: %v", err)
+		}
+		if after, _ := os.ReadFile(journalPath(path)); string(after) != string(before) {
+			t.Fatal("the journal changed")
+		}
+		// The store's file is not held: another Open fails the same way, not on a lock.
+		if _, err := Open(path, Options{LockTimeout: 100 * time.Millisecond}); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("second Open: %v", err)
+		}
+	})
+	t.Run("not a regular file", func(t *testing.T) {
+		path := storeOf(t, 3)
+		jp := journalPath(path)
+		if err := os.Remove(jp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(jp, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), jp) {
+			t.Fatalf("Open: %v", err)
+		}
+	})
+}
+
+// The journal holds what publishers sent for subscribers to read: like the store's file,
+// only its owner may read it.
+func TestJournalIsPrivate(t *testing.T) {
+	path := storeOf(t, 1)
+	fi, err := os.Stat(journalPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Fatalf("journal mode %v, want 0600", perm)
+	}
+}
