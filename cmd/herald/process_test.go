@@ -35,6 +35,13 @@ type hubProcess struct {
 
 func startHubProcess(t *testing.T, addr, data string, extra ...string) *hubProcess {
 	t.Helper()
+	return startHubProcessWith(t, http.DefaultClient, "http", addr, data, extra...)
+}
+
+// startHubProcessWith is startHubProcess for a hub reached with client over scheme (https
+// for a hub given --tls-cert).
+func startHubProcessWith(t *testing.T, client *http.Client, scheme, addr, data string, extra ...string) *hubProcess {
+	t.Helper()
 	args := append([]string{"serve", "--addr", addr, "--data", data, "--jwt-key", processKey, "--log-level", "warn"}, extra...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "HERALD_TEST_AS_HERALD=1")
@@ -43,12 +50,12 @@ func startHubProcess(t *testing.T, addr, data string, extra ...string) *hubProce
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &hubProcess{t: t, cmd: cmd, base: "http://" + addr, out: out, done: make(chan error, 1)}
+	p := &hubProcess{t: t, cmd: cmd, base: scheme + "://" + addr, out: out, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() { p.kill() })
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		resp, err := http.Get(p.base + "/readyz")
+		resp, err := client.Get(p.base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
